@@ -1,0 +1,60 @@
+# Stockledger: `make run` serves the app and a worker; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
+export STOCKLEDGER_HOME ?= $(CURDIR)/var
+
+.PHONY: install run test test-sqlite test-postgres lint check browser-deps bench screenshots clean
+
+$(BIN)/stockledger: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/stockledger
+
+run: install
+	$(BIN)/stockledger serve --demo-if-empty
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+check: install
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/check $(BIN)/stockledger check
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/check $(BIN)/stockledger makemigrations --check --dry-run
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser-deps:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need /usr/bin/chromium (apt-get install chromium)"; fi; }
+
+test: install lint check
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install
+	@echo "== tests on SQLite"
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@echo "== tests on PostgreSQL ($(PG_URL))"
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('/stockledger','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
+	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAIL: PostgreSQL is required under CI and is not reachable at $(PG_URL)"; exit 1; \
+	else \
+	  echo "SKIPPED: PostgreSQL tests - no server at $(PG_URL) (set PG_URL, or start PostgreSQL)"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+screenshots: install browser-deps
+	$(BIN)/python -m stockledger.web.screenshots docs/screenshots
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Stockledger: inventory management around an append-only Inventory Log."""

@@ -1,0 +1,68 @@
+"""Reads of the catalog with quantities (kits derived from their components)."""
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from stockledger.core.models import Company
+from stockledger.ledger.stockbook import StockBook
+from stockledger.warehouses.models import Warehouse
+
+from .models import Product, ProductKind
+
+
+@dataclass
+class WarehouseQuantities:
+    warehouse_id: int
+    warehouse_name: str
+    physical_on_hand: int
+    committed: int
+
+    @property
+    def available_on_hand(self) -> int:
+        return self.physical_on_hand - self.committed
+
+
+@dataclass
+class ProductQuantities:
+    physical_on_hand: int
+    committed: int
+    warehouses: list[WarehouseQuantities]
+
+    @property
+    def available_on_hand(self) -> int:
+        return self.physical_on_hand - self.committed
+
+
+def products_search(
+    *, company: Company, sku: str | None = None, search: str | None = None
+) -> QuerySet[Product]:
+    qs = Product.objects.filter(company=company)
+    if sku:
+        qs = qs.filter(sku=sku)
+    if search:
+        qs = qs.filter(Q(sku__icontains=search) | Q(name__icontains=search))
+    return qs.order_by("sku", "id")
+
+
+def quantities_for(products: list[Product]) -> dict[int, ProductQuantities]:
+    """Totals and per-warehouse quantities for each product (kits derived)."""
+    if not products:
+        return {}
+    company = products[0].company
+    ids = {p.id for p in products}
+    book = StockBook(company, ids)
+    kit_ids = {p.id for p in products if p.kind == ProductKind.KIT}
+    if kit_ids:
+        book.load_more(book.load_kits(kit_ids))
+    warehouses = list(Warehouse.objects.filter(company=company).order_by("name", "id"))
+    result = {}
+    for product in products:
+        rows = []
+        for wh in warehouses:
+            physical, committed = book.warehouse_totals(product.id, wh.id)
+            if product.id in kit_ids or (product.id, wh.id) in book.rows:
+                rows.append(WarehouseQuantities(wh.id, wh.name, physical, committed))
+        physical, committed = book.product_totals(product.id)
+        result[product.id] = ProductQuantities(physical, committed, rows)
+    return result

@@ -1,0 +1,5 @@
+"""JSON API for channels."""
+
+from ninja import Router
+
+router = Router(tags=["channels"])

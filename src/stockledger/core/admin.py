@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import Company, User
+
+admin.site.register(Company)
+
+
+@admin.register(User)
+class StockledgerUserAdmin(UserAdmin):
+    fieldsets = UserAdmin.fieldsets + (("Company", {"fields": ("company",)}),)

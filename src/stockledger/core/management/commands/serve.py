@@ -1,0 +1,65 @@
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Migrate, then serve the web app and a job worker together (default 127.0.0.1:8000)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--demo-if-empty",
+            action="store_true",
+            help="load the demo company when the database has no company",
+        )
+        parser.add_argument("--no-worker", action="store_true")
+
+    def handle(self, *args, host, port, threads, demo_if_empty=False, no_worker=False, **options):
+        from waitress import serve
+
+        from stockledger.core.models import Company
+        from stockledger.wsgi import application
+
+        call_command("migrate", interactive=False, verbosity=0)
+        if demo_if_empty and not Company.objects.exists() and "demo" in get_commands():
+            self.stdout.write("First start: loading demo data (stockledger demo)...")
+            call_command("demo")
+        demo_login = os.environ.get("STOCKLEDGER_HOME", "var") + "/demo-login.txt"
+        if os.path.exists(demo_login):
+            with open(demo_login) as fh:
+                self.stdout.write(fh.read().strip())
+
+        worker = None
+        if not no_worker:
+            worker = subprocess.Popen([sys.executable, "-m", "stockledger.cli", "worker"])
+
+        def stop(*_):
+            if worker and worker.poll() is None:
+                worker.terminate()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, stop)
+        self.stdout.write(
+            f"Stockledger serving on http://{host}:{port}/ (worker: {'off' if no_worker else 'on'})"
+        )
+        self.stdout.flush()
+        try:
+            serve(
+                application,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="stockledger",
+                max_request_body_size=64 * 1024 * 1024,
+            )
+        finally:
+            if worker and worker.poll() is None:
+                worker.terminate()
+                worker.wait(timeout=10)

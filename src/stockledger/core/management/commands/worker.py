@@ -1,0 +1,14 @@
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run only the background job worker (start more of them against PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--interval", type=float, default=0.5, help="seconds between polls for new jobs"
+        )
+
+    def handle(self, *args, interval=0.5, **options):
+        call_command("db_worker", interval=interval, reload=False)

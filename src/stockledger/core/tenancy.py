@@ -1,0 +1,18 @@
+"""Company scoping: every lookup by id goes through here so another company's id is a 404."""
+
+from typing import TypeVar
+
+from django.db import models
+
+from .errors import NotFound
+from .models import Company
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_for_company(model: type[M], company: Company, pk: object, *, label: str | None = None) -> M:
+    try:
+        return model._default_manager.get(company=company, pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        name = label or model._meta.verbose_name
+        raise NotFound(f"{name} {pk} not found") from None

@@ -1,0 +1,5 @@
+"""JSON API for exports."""
+
+from ninja import Router
+
+router = Router(tags=["exports"])

@@ -1,0 +1,74 @@
+"""Reads of the Inventory Log: the one place its filters live (pages, API, exports)."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from stockledger.core.errors import InvalidInput
+from stockledger.core.models import Company
+
+from .models import EventType, LogEntry
+
+
+def log_entries(
+    *,
+    company: Company,
+    product_ids: Sequence[int] | None = None,
+    event_types: Iterable[str] | None = None,
+    warehouse_ids: Iterable[int] | None = None,
+    cart_ids: Iterable[int] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[LogEntry]:
+    """The company's log rows matching the filters, oldest first (created_at, then sequence).
+
+    `since` is inclusive, `until` exclusive. Unknown event types are refused.
+    """
+    qs = LogEntry.objects.filter(company=company)
+    if product_ids is not None:
+        product_ids = list(product_ids)
+        qs = (
+            qs.filter(product_id=product_ids[0])
+            if len(product_ids) == 1
+            else qs.filter(product_id__in=product_ids)
+        )
+    if event_types:
+        event_types = list(event_types)
+        unknown = [e for e in event_types if e not in EventType.values]
+        if unknown:
+            raise InvalidInput(f"unknown event type {unknown[0]!r}", field="event_type")
+        qs = qs.filter(event_type__in=event_types)
+    if warehouse_ids:
+        qs = qs.filter(warehouse_id__in=list(warehouse_ids))
+    if cart_ids:
+        qs = qs.filter(cart_id__in=list(cart_ids))
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    if until is not None:
+        qs = qs.filter(created_at__lt=until)
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput("until must be after since", field="until")
+    return qs.order_by("created_at", "id")
+
+
+def log_page(
+    qs: QuerySet[LogEntry], *, limit: int, cursor: tuple[datetime, int] | None, newest_first: bool
+) -> tuple[list[LogEntry], tuple[datetime, int] | None]:
+    """One page of a log queryset by keyset (created_at, id); returns rows and the next key."""
+    if newest_first:
+        qs = qs.order_by("-created_at", "-id")
+        if cursor:
+            at, pk = cursor
+            qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+    else:
+        qs = qs.order_by("created_at", "id")
+        if cursor:
+            at, pk = cursor
+            qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk))
+    rows = list(qs[: limit + 1])
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        return rows, (last.created_at, last.pk)
+    return rows, None

@@ -1,0 +1,320 @@
+"""The ledger: the one writer of stock and of Inventory Log rows.
+
+Every operation that changes inventory (on hand, receipts, transfers, orders, returns,
+manufacturing) and every event that only records a fact (channel import/export, channel
+warehouse changes) ends in `ledger_record`, called inside the operation's transaction. It
+locks the products whose stock changes (in id order, so concurrent writers cannot deadlock),
+applies the changes to the stock rows and appends one log row per line with the quantities
+that resulted.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from stockledger.catalog.models import Product, ProductKind
+from stockledger.core.errors import InsufficientStock, InvalidInput
+from stockledger.core.models import Company, User
+from stockledger.warehouses.models import Stock, Warehouse
+
+from .models import EventType, LogEntry
+from .stockbook import StockBook, chunks
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MAX_ATTEMPTS = 8
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    cause = getattr(exc, "__cause__", None)
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in {"40001", "40P01"}:  # serialization failure, deadlock detected
+        return True
+    text = str(exc).lower()
+    return "deadlock" in text or "database is locked" in text or "could not serialize" in text
+
+
+def write_transaction(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a service in one durable transaction, retrying deadlocks and serialization failures.
+
+    The outermost transaction of every stock-changing service comes from here. A retry reruns
+    the whole service from the start, so nothing of a failed attempt survives.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with transaction.atomic(durable=True):
+                    return fn(*args, **kwargs)
+            except OperationalError as exc:
+                if connection.in_atomic_block or attempt >= MAX_ATTEMPTS or not _is_retryable(exc):
+                    raise
+                log.info("retrying %s after %s (attempt %d)", fn.__name__, exc, attempt)
+                time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())
+
+    return wrapper
+
+
+@dataclass
+class LogLine:
+    """One row to append: a change to one product's stock in one warehouse, or a fact.
+
+    `fields` carries the event's other columns (event_id, notes, cart columns, ...).
+    `available_on_hand` / `physical_on_hand` override the recorded product quantities
+    (an `export` row records the quantity written to the channel).
+    """
+
+    product: Product
+    warehouse: Warehouse | None = None
+    physical_change: int = 0
+    committed_change: int = 0
+    quantity: int | None = None
+    allow_negative: bool = False
+    available_on_hand: int | None = None
+    physical_on_hand: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _lock_products(company: Company, product_ids: set[int]) -> None:
+    """Lock product rows in id order: the serialization point for their stock and log rows."""
+    ids = sorted(product_ids)
+    for chunk in chunks(ids):
+        list(
+            Product.objects.select_for_update()
+            .filter(company=company, id__in=chunk)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+
+
+def ledger_record(
+    *,
+    company: Company,
+    event_type: EventType | str,
+    lines: Sequence[LogLine],
+    created_at: datetime | None = None,
+    imported_at: datetime | None = None,
+    user: User | None = None,
+    channel: Any = None,
+    common: dict[str, Any] | None = None,
+) -> list[LogEntry]:
+    """Apply `lines` to stock and append their log rows; call inside the service's transaction.
+
+    - Stock: for each line, physical on hand += physical_change, committed += committed_change
+      at the line's warehouse. Kits hold no stock: a change on a kit is refused.
+    - A line that would leave physical on hand below zero is refused (InsufficientStock)
+      unless it says `allow_negative` (shipping records a fact), and then it is marked.
+    - Log: one row per line, with the event's columns, the product's totals and the
+      warehouse's own quantities right after that line, and the signed changes.
+    - `channel` (a sales channel) fills cart_type / cart_id / cart_name; `user` fills user_name.
+    Returns the rows written, in order.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger_record must run inside the service's transaction")
+    if event_type not in EventType.values:
+        raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
+    now = timezone.now()
+    created_at = created_at or now
+    common = dict(common or {})
+    if channel is not None:
+        common.setdefault("cart_type", channel.cart_type)
+        common.setdefault("cart_id", channel.id)
+        common.setdefault("cart_name", channel.name)
+    if user is not None:
+        common.setdefault("user_name", user.get_username())
+
+    changing: set[int] = set()
+    involved: set[int] = set()
+    kit_ids: set[int] = set()
+    for line in lines:
+        if line.product.company_id != company.id:
+            raise InvalidInput(f"product {line.product.sku} belongs to another company")
+        if line.warehouse is not None and line.warehouse.company_id != company.id:
+            raise InvalidInput(f"warehouse {line.warehouse.name} belongs to another company")
+        involved.add(line.product.id)
+        if line.product.kind == ProductKind.KIT:
+            kit_ids.add(line.product.id)
+            if line.physical_change or line.committed_change:
+                raise InvalidInput(
+                    f"{line.product.sku} is a kit: kits hold no stock; change its components"
+                )
+        if line.physical_change or line.committed_change:
+            if line.warehouse is None:
+                raise InvalidInput("a stock change needs a warehouse", field="warehouse_id")
+            changing.add(line.product.id)
+
+    _lock_products(company, changing)
+    book = StockBook(company, involved)
+    if kit_ids:
+        book.load_more(book.load_kits(kit_ids))
+
+    entries: list[LogEntry] = []
+    for line in lines:
+        product = line.product
+        went_negative = False
+        if line.physical_change or line.committed_change:
+            stock = book.row(product, line.warehouse)
+            before = stock.physical_on_hand
+            stock.physical_on_hand += line.physical_change
+            stock.committed += line.committed_change
+            if stock.physical_on_hand < 0 and line.physical_change < 0:
+                if not line.allow_negative:
+                    raise InsufficientStock(
+                        f"{product.sku} has {before} physical on hand in {line.warehouse.name}; "
+                        f"cannot take {-line.physical_change}",
+                        field="quantity",
+                    )
+                went_negative = True
+            if stock.committed < 0:
+                raise InsufficientStock(
+                    f"{product.sku} has {stock.committed - line.committed_change} committed in "
+                    f"{line.warehouse.name}; cannot release {-line.committed_change}",
+                    field="quantity",
+                )
+            book.dirty[(product.id, line.warehouse.id)] = stock
+
+        physical, committed = book.product_totals(product.id)
+        row = dict(common)
+        row.update(line.fields)
+        if line.warehouse is not None:
+            wh_physical, wh_committed = book.warehouse_totals(product.id, line.warehouse.id)
+            row.setdefault("warehouse_name", line.warehouse.name)
+            row.update(
+                warehouse_physical_on_hand=wh_physical,
+                warehouse_committed=wh_committed,
+                warehouse_available_on_hand=wh_physical - wh_committed,
+            )
+        entries.append(
+            LogEntry(
+                company=company,
+                product=product,
+                sku=product.sku,
+                warehouse=line.warehouse,
+                user=user,
+                event_type=event_type,
+                created_at=row.pop("created_at", created_at),
+                imported_at=row.pop("imported_at", imported_at),
+                quantity=line.quantity,
+                physical_on_hand=(
+                    physical if line.physical_on_hand is None else line.physical_on_hand
+                ),
+                available_on_hand=(
+                    physical - committed
+                    if line.available_on_hand is None
+                    else line.available_on_hand
+                ),
+                committed=committed,
+                physical_change=line.physical_change,
+                committed_change=line.committed_change,
+                went_negative=went_negative,
+                **row,
+            )
+        )
+    book.save()
+    return LogEntry.objects.bulk_create(entries, batch_size=2000)
+
+
+# --- on_hand: cycle counts and manual edits -------------------------------------------------
+
+
+def _check_note(note: str | None) -> str:
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise InvalidInput("note is longer than 2000 characters", field="note")
+    return note
+
+
+@write_transaction
+def stock_set(
+    *,
+    company: Company,
+    product: Product,
+    warehouse: Warehouse,
+    physical_on_hand: int,
+    user: User | None = None,
+    note: str | None = None,
+    created_at: datetime | None = None,
+) -> LogEntry | None:
+    """Set physical on hand (a cycle count). Logs one `on_hand` row whose quantity is the signed
+    change; setting the value it already has logs a zero-change row (the count is a fact).
+    Refuses a negative value and kits."""
+    if physical_on_hand < 0:
+        raise InvalidInput("physical on hand cannot be negative", field="physical_on_hand")
+    if product.kind == ProductKind.KIT:
+        raise InvalidInput(f"{product.sku} is a kit: kits hold no stock", field="sku")
+    note = _check_note(note)
+    _lock_products(company, {product.id})
+    current = (
+        Stock.objects.filter(product=product, warehouse=warehouse)
+        .values_list("physical_on_hand", flat=True)
+        .first()
+        or 0
+    )
+    change = physical_on_hand - current
+    [entry] = ledger_record(
+        company=company,
+        event_type=EventType.ON_HAND,
+        lines=[
+            LogLine(
+                product=product,
+                warehouse=warehouse,
+                physical_change=change,
+                quantity=change,
+                allow_negative=False,
+                fields={"note": note},
+            )
+        ],
+        user=user,
+        created_at=created_at,
+    )
+    return entry
+
+
+@write_transaction
+def stock_adjust(
+    *,
+    company: Company,
+    product: Product,
+    warehouse: Warehouse,
+    change: int,
+    user: User | None = None,
+    note: str | None = None,
+    created_at: datetime | None = None,
+) -> LogEntry:
+    """Add `change` (signed) to physical on hand. Logs one `on_hand` row. Refuses a change that
+    would leave physical on hand below zero, a zero change, and kits."""
+    if change == 0:
+        raise InvalidInput("change must not be zero", field="change")
+    note = _check_note(note)
+    [entry] = ledger_record(
+        company=company,
+        event_type=EventType.ON_HAND,
+        lines=[
+            LogLine(
+                product=product,
+                warehouse=warehouse,
+                physical_change=change,
+                quantity=change,
+                fields={"note": note},
+            )
+        ],
+        user=user,
+        created_at=created_at,
+    )
+    return entry

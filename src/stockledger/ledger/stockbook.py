@@ -1,0 +1,111 @@
+"""Stock quantities of a set of products, including kits derived from their components.
+
+The ledger uses it to apply changes line by line; pages and the API use it to read totals.
+"""
+
+from collections.abc import Callable, Iterable, Sequence
+
+from stockledger.catalog.models import KitComponent, Product
+from stockledger.core.models import Company
+from stockledger.warehouses.models import Stock, Warehouse
+
+_CHUNK = 5000
+
+
+def chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+class StockBook:
+    """The stock rows of the products a record touches, as they change line by line."""
+
+    def __init__(self, company: Company, product_ids: set[int]) -> None:
+        self.company = company
+        self.rows: dict[tuple[int, int], Stock] = {}
+        self.by_product: dict[int, list[Stock]] = {}
+        self.dirty: dict[tuple[int, int], Stock] = {}
+        self.kits: dict[int, list[tuple[int, int]]] = {}
+        ids = sorted(product_ids)
+        for chunk in chunks(ids):
+            for stock in Stock.objects.filter(product_id__in=chunk):
+                self._add(stock)
+
+    def _add(self, stock: Stock) -> None:
+        self.rows[(stock.product_id, stock.warehouse_id)] = stock
+        self.by_product.setdefault(stock.product_id, []).append(stock)
+
+    def load_kits(self, kit_ids: set[int]) -> set[int]:
+        component_ids: set[int] = set()
+        ids = sorted(kit_ids)
+        for chunk in chunks(ids):
+            for kit_id, component_id, qty in KitComponent.objects.filter(
+                kit_id__in=chunk
+            ).values_list("kit_id", "component_id", "quantity"):
+                self.kits.setdefault(kit_id, []).append((component_id, qty))
+                component_ids.add(component_id)
+        return component_ids
+
+    def load_more(self, product_ids: set[int]) -> None:
+        missing = sorted(p for p in product_ids if p not in self.by_product)
+        for chunk in chunks(missing):
+            for stock in Stock.objects.filter(product_id__in=chunk):
+                self._add(stock)
+
+    def row(self, product: Product, warehouse: Warehouse) -> Stock:
+        key = (product.id, warehouse.id)
+        stock = self.rows.get(key)
+        if stock is None:
+            stock = Stock(
+                company=self.company,
+                product=product,
+                warehouse=warehouse,
+                physical_on_hand=0,
+                committed=0,
+            )
+            self._add(stock)
+        return stock
+
+    def warehouse_totals(self, product_id: int, warehouse_id: int) -> tuple[int, int]:
+        if product_id in self.kits:
+            return self._kit_totals(product_id, lambda c: self._one(c, warehouse_id))
+        return self._one(product_id, warehouse_id)
+
+    def product_totals(self, product_id: int) -> tuple[int, int]:
+        """(physical, committed) summed over warehouses; for a kit, derived from components."""
+        if product_id in self.kits:
+            return self._kit_totals(product_id, self._sum)
+        return self._sum(product_id)
+
+    def _one(self, product_id: int, warehouse_id: int) -> tuple[int, int]:
+        stock = self.rows.get((product_id, warehouse_id))
+        return (stock.physical_on_hand, stock.committed) if stock else (0, 0)
+
+    def _sum(self, product_id: int) -> tuple[int, int]:
+        rows = self.by_product.get(product_id, ())
+        return sum(s.physical_on_hand for s in rows), sum(s.committed for s in rows)
+
+    def _kit_totals(self, kit_id: int, totals: Callable[[int], tuple[int, int]]) -> tuple[int, int]:
+        # Kit AOH = min over components of floor(component AOH / qty per kit), never below 0;
+        # physical the same way. Committed is what makes the two differ.
+        components = self.kits.get(kit_id) or []
+        if not components:
+            return 0, 0
+        physical = available = None
+        for component_id, qty in components:
+            c_physical, c_committed = totals(component_id)
+            p = max(0, c_physical // qty)
+            a = max(0, (c_physical - c_committed) // qty)
+            physical = p if physical is None else min(physical, p)
+            available = a if available is None else min(available, a)
+        return physical, physical - available
+
+    def save(self) -> None:
+        new = [s for s in self.dirty.values() if s.pk is None]
+        if new:
+            Stock.objects.bulk_create(new)
+        for stock in self.dirty.values():
+            if stock not in new:
+                Stock.objects.filter(pk=stock.pk).update(
+                    physical_on_hand=stock.physical_on_hand, committed=stock.committed
+                )

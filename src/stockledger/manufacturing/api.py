@@ -1,0 +1,5 @@
+"""JSON API for manufacturing."""
+
+from ninja import Router
+
+router = Router(tags=["manufacturing"])

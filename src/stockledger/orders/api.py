@@ -1,0 +1,5 @@
+"""JSON API for orders."""
+
+from ninja import Router
+
+router = Router(tags=["orders"])

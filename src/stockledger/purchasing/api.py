@@ -1,0 +1,5 @@
+"""JSON API for purchasing."""
+
+from ninja import Router
+
+router = Router(tags=["purchasing"])

@@ -1,0 +1,5 @@
+"""JSON API for returns."""
+
+from ninja import Router
+
+router = Router(tags=["returns"])

@@ -1,0 +1,167 @@
+"""Settings read from the environment (see README: STOCKLEDGER_HOME, DATABASE_URL, ...)."""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+STOCKLEDGER_HOME = Path(os.environ.get("STOCKLEDGER_HOME", "var")).resolve()
+STOCKLEDGER_HOME.mkdir(parents=True, exist_ok=True)
+
+DEBUG = _env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    # A self-hoster who never set SECRET_KEY still gets a stable, private key: generated once
+    # and kept beside the database.
+    key_file = STOCKLEDGER_HOME / "secret_key"
+    if not key_file.exists():
+        import secrets
+
+        key_file.write_text(secrets.token_urlsafe(64))
+        key_file.chmod(0o600)
+    SECRET_KEY = key_file.read_text().strip()
+
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "stockledger.core",
+    "stockledger.catalog",
+    "stockledger.warehouses",
+    "stockledger.ledger",
+    "stockledger.channels",
+    "stockledger.orders",
+    "stockledger.purchasing",
+    "stockledger.transfers",
+    "stockledger.returns",
+    "stockledger.manufacturing",
+    "stockledger.exports",
+    "stockledger.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "stockledger.urls"
+WSGI_APPLICATION = "stockledger.wsgi.application"
+AUTH_USER_MODEL = "core.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES["default"].setdefault("OPTIONS", {})
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": STOCKLEDGER_HOME / "stockledger.sqlite3",
+            "OPTIONS": {
+                # Writers take the write lock when their transaction starts (BEGIN IMMEDIATE),
+                # so concurrent writers queue on busy_timeout instead of failing mid-way.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+                ),
+            },
+            "TEST": {"NAME": str(STOCKLEDGER_HOME / "test-stockledger.sqlite3")},
+        }
+    }
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = STOCKLEDGER_HOME / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Static files are served from the app packages directly (no collectstatic step to forget).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("STOCKLEDGER_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+# Export files: where finished files are published, and how long they are kept.
+STOCKLEDGER_EXPORTS_DIR = Path(
+    os.environ.get("STOCKLEDGER_EXPORTS_DIR", STOCKLEDGER_HOME / "exports")
+).resolve()
+STOCKLEDGER_EXPORT_RETENTION_DAYS = int(os.environ.get("STOCKLEDGER_EXPORT_RETENTION_DAYS", "7"))
+
+# API limits (see README).
+STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = STOCKLEDGER_MAX_BODY_BYTES
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "stockledger": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
+    },
+}
+
+if not DEBUG:
+    SESSION_COOKIE_HTTPONLY = True
+    CSRF_COOKIE_HTTPONLY = False
+    X_FRAME_OPTIONS = "DENY"
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"

@@ -1,0 +1,5 @@
+"""JSON API for transfers."""
+
+from ninja import Router
+
+router = Router(tags=["transfers"])

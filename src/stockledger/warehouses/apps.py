@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WarehousesConfig(AppConfig):
+    name = "stockledger.warehouses"
+    label = "warehouses"

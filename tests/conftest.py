@@ -1,0 +1,216 @@
+"""Shared fixtures: companies, users, tokens, an API client, warehouses and products.
+
+The suite runs twice (`make test`): on SQLite, then on PostgreSQL via DATABASE_URL.
+"""
+
+import json
+import os
+
+import pytest
+from django.db import connection
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.test import Client
+
+from stockledger.core.db_setup import allow_log_purge
+
+# The flush between transactional tests is the one place log rows may be deleted (SQLite's
+# append-only triggers otherwise refuse; PostgreSQL flushes with TRUNCATE).
+_execute_sql_flush = BaseDatabaseOperations.execute_sql_flush
+
+
+def _flush_allowing_log_purge(self, sql_list):
+    with allow_log_purge():
+        return _execute_sql_flush(self, sql_list)
+
+
+BaseDatabaseOperations.execute_sql_flush = _flush_allowing_log_purge
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="run the long (nightly) variants")
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    for item in items:
+        if "postgres_only" in item.keywords and not on_postgres:
+            item.add_marker(
+                pytest.mark.skip(reason="PostgreSQL only (runs in the PostgreSQL pass)")
+            )
+        if "slow" in item.keywords and not config.getoption("--slow"):
+            item.add_marker(pytest.mark.skip(reason="long variant: run with --slow"))
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+class ApiClient:
+    """A JSON client for /api/v1 with a bearer token."""
+
+    def __init__(self, token: str | None):
+        self.client = Client()
+        self.token = token
+
+    def _headers(self, extra=None):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def request(
+        self, method: str, path: str, body=None, *, raw: bytes | str | None = None, headers=None
+    ):
+        url = path if path.startswith("/") and path.startswith("/api/") else f"/api/v1{path}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        fn = getattr(self.client, method.lower())
+        kwargs = self._headers(headers)
+        if data is not None:
+            return fn(url, data=data, content_type="application/json", **kwargs)
+        return fn(url, **kwargs)
+
+    def get(self, path, params=None, **kw):
+        if params:
+            from urllib.parse import urlencode
+
+            path = f"{path}?{urlencode(params, doseq=True)}"
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+
+@pytest.fixture
+def company_factory(db):
+    from stockledger.core.services import company_create
+
+    counter = {"n": 0}
+
+    def make(name: str | None = None):
+        counter["n"] += 1
+        n = counter["n"]
+        company, user, token = company_create(
+            name=name or f"Company {n}", username=f"user{n}-{os.getpid()}", password="pw-123456"
+        )
+        return company, user, token
+
+    return make
+
+
+@pytest.fixture
+def tenant(company_factory):
+    company, user, token = company_factory("Acme Goods")
+    return company, user, token
+
+
+@pytest.fixture
+def company(tenant):
+    return tenant[0]
+
+
+@pytest.fixture
+def user(tenant):
+    return tenant[1]
+
+
+@pytest.fixture
+def api(tenant):
+    return ApiClient(tenant[2])
+
+
+@pytest.fixture
+def other_api(company_factory):
+    company, user, token = company_factory("Other Co")
+    client = ApiClient(token)
+    client.company = company
+    client.user = user
+    return client
+
+
+@pytest.fixture
+def warehouse_factory(company):
+    from stockledger.warehouses.services import warehouse_create
+
+    def make(name: str, *, company=company):
+        return warehouse_create(company=company, name=name)
+
+    return make
+
+
+@pytest.fixture
+def warehouses(warehouse_factory):
+    return warehouse_factory("Main"), warehouse_factory("East")
+
+
+@pytest.fixture
+def product_factory(company):
+    from stockledger.catalog.services import product_create
+
+    def make(sku: str, name: str | None = None, *, company=company, components=None, bom=None):
+        return product_create(
+            company=company, sku=sku, name=name or f"Product {sku}", components=components, bom=bom
+        )
+
+    return make
+
+
+@pytest.fixture
+def stock_of():
+    """(physical, committed) of a product in a warehouse, straight from the stock row."""
+    from stockledger.warehouses.models import Stock
+
+    def read(product, warehouse):
+        row = Stock.objects.filter(product=product, warehouse=warehouse).first()
+        return (row.physical_on_hand, row.committed) if row else (0, 0)
+
+    return read
+
+
+@pytest.fixture
+def log_of():
+    """A product's log rows, oldest first."""
+    from stockledger.ledger.models import LogEntry
+
+    def read(product, **filters):
+        return list(LogEntry.objects.filter(product=product, **filters).order_by("id"))
+
+    return read
+
+
+@pytest.fixture
+def verify_clean():
+    """Assert the whole log replays to the recorded quantities and today's stock."""
+    from stockledger.ledger.replay import replay
+
+    def check(company=None):
+        mismatches = [str(m) for m in replay(company)]
+        assert mismatches == []
+
+    return check
+
+
+def database_dump() -> dict:
+    """Every row of every Stockledger table, for 'nothing was written' assertions."""
+    from django.apps import apps
+
+    dump = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("stockledger."):
+            continue
+        dump[model._meta.label] = sorted(
+            tuple(sorted((k, str(v)) for k, v in row.items() if k != "last_used_at"))
+            for row in model._default_manager.values()
+        )
+    return dump
+
+
+@pytest.fixture
+def db_dump():
+    return database_dump
