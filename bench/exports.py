@@ -79,17 +79,13 @@ def kit_export(ctx: Context, path: Path) -> int:
     writer = _exports_kit_writer()
     if writer is not None:
         return writer(ctx, path)
-    import heapq
-
-    from stockledger.ledger.csv_writer import iter_log_rows, write_log_csv
+    from stockledger.ledger.csv_writer import merge_log_rows, write_log_csv
     from stockledger.ledger.selectors import log_entries
 
     ids = [ctx.ds.kit.id] + [c.id for c in ctx.ds.components]
-    streams = [iter_log_rows(log_entries(company=ctx.ds.company, product_ids=[i])) for i in ids]
-    at, seq = COLUMNS.index("created_at"), COLUMNS.index("sequence")
-    merged = heapq.merge(*streams, key=lambda r: (r[at], r[seq]))
+    rows = merge_log_rows([log_entries(company=ctx.ds.company, product_ids=[i]) for i in ids])
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        return write_log_csv(fh, merged, tz=UTC)
+        return write_log_csv(fh, rows, tz=UTC)
 
 
 def _exports_kit_writer():
@@ -151,7 +147,7 @@ def kit_export_result(ctx: Context) -> list[Result]:
             "product path",
             "exports app kit export"
             if _exports_kit_writer()
-            else "heapq.merge of per-product cursors + write_log_csv",
+            else "merge_log_rows of per-product querysets + write_log_csv",
         ),
         ("seconds, best (product / reference)", f"{min(p_times):.2f} / {min(r_times):.2f}"),
     ]
