@@ -27,6 +27,7 @@ from stockledger.core.errors import InsufficientStock, InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.warehouses.models import Stock, Warehouse
 
+from .log_insert import insert_entries
 from .models import EventType, LogEntry
 from .stockbook import StockBook, chunks
 
@@ -36,6 +37,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MAX_ATTEMPTS = 8
+_EVENT_TYPES = frozenset(EventType.values)
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -92,7 +94,12 @@ class LogLine:
 
 
 def _lock_products(company: Company, product_ids: set[int]) -> None:
-    """Lock product rows in id order: the serialization point for their stock and log rows."""
+    """Lock product rows in id order: the serialization point for their stock and log rows.
+
+    SQLite has no row locks: its writers already hold the database's write lock from the
+    start of their transaction (BEGIN IMMEDIATE), so there is nothing to take."""
+    if not connection.features.has_select_for_update:
+        return
     ids = sorted(product_ids)
     for chunk in chunks(ids):
         list(
@@ -127,7 +134,7 @@ def ledger_record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_record must run inside the service's transaction")
-    if event_type not in EventType.values:
+    if event_type not in _EVENT_TYPES:
         raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
     now = timezone.now()
     created_at = created_at or now
@@ -227,7 +234,7 @@ def ledger_record(
             )
         )
     book.save()
-    return LogEntry.objects.bulk_create(entries, batch_size=2000)
+    return insert_entries(entries)
 
 
 # --- on_hand: cycle counts and manual edits -------------------------------------------------
