@@ -205,3 +205,26 @@ def test_order_lines_keep_the_order_they_were_given(stocked, import_order):
     order, _ = import_order("4001", [("B", 1), ("KIT", 1), ("A", 1)])
     assert [line.product.sku for line in order.lines.order_by("position")] == ["B", "KIT", "A"]
     assert Order.objects.count() == 1 and OrderLine.objects.count() == 3
+
+
+def test_losing_the_insert_race_returns_the_winners_order_and_writes_nothing(
+    monkeypatch, stocked, import_order, db_dump
+):
+    """Both duplicate checks miss (the winner had not committed yet): the unique index
+    refuses the loser's order, its transaction rolls back, and it answers with the winner's."""
+    from stockledger.orders import services
+
+    winner, _ = import_order("RACE-2", [("A", 2)])
+    before = db_dump()
+    real_find = services.order_find
+    calls = []
+
+    def find_missing_twice(**kw):
+        calls.append(kw["order_number"])
+        return None if len(calls) <= 2 else real_find(**kw)
+
+    monkeypatch.setattr(services, "order_find", find_missing_twice)
+    loser, created = import_order("RACE-2", [("A", 2)])
+    assert created is False and loser.pk == winner.pk
+    assert calls == ["RACE-2"] * 3  # before, inside the transaction, after the refusal
+    assert db_dump() == before

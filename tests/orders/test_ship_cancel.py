@@ -174,10 +174,8 @@ def test_shipping_a_cancelled_order_is_a_conflict_that_changes_nothing(
     order_cancel(company=company, order=order)
     err = _refused(Conflict, db_dump, order_ship, company=company, order=order)
     assert "cancelled" in err.message
-    _refused(
-        Conflict, db_dump, order_ship, company=company, order=order,
-        lines=[{"sku": "A", "quantity": 1}],
-    )  # fmt: skip
+    lines = [{"sku": "A", "quantity": 1}]
+    _refused(Conflict, db_dump, order_ship, company=company, order=order, lines=lines)
 
 
 def test_shipping_more_than_remains_is_a_conflict_that_changes_nothing(
