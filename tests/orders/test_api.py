@@ -228,3 +228,49 @@ def test_the_openapi_schema_documents_the_order_endpoints(api):
     assert "duplicate" in post["description"]
     assert "/api/v1/orders/{order_id}/ship" in schema["paths"]
     assert "/api/v1/orders/{order_id}/cancel" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    "method, path, payload",
+    [
+        ("post", "/orders", {"channel_id": 2**70}),
+        ("post", "/orders", {"warehouse_id": 2**63}),
+        ("post", "/orders", {"placed_at": "0001-01-01T00:00:00+05:00"}),
+        ("post", "/orders", {"placed_at": "9999-12-31T23:59:59-05:00"}),
+        ("post", "/orders", {"order_number": "A\x00B"}),
+        ("post", "/orders", {"lines": [{"sku": "A\x00", "quantity": 1}]}),
+        ("post", "/orders", {"lines": [{"sku": "A", "quantity": 2**70}]}),
+        ("post", "/orders", {"lines": None}),
+        ("get", "/orders?channel_id=99999999999999999999999", None),
+        ("get", "/orders?order_number=A%00B", None),
+        ("get", "/orders?cursor=99999999999999999999999", None),
+        ("get", "/orders?cursor=%C2%B2", None),
+        ("get", "/orders/99999999999999999999999", None),
+        ("post", "/orders/99999999999999999999999/ship", None),
+        ("post", "/orders/-1/cancel", None),
+        ("post", "/manufacturing-orders", {"number": "M", "sku": "A", "quantity": 1,
+                                           "warehouse_id": 2**64}),
+        ("get", "/manufacturing-orders?product_id=99999999999999999999999", None),
+        ("get", "/manufacturing-orders/99999999999999999999999", None),
+    ],
+)  # fmt: skip
+def test_out_of_range_and_odd_input_is_a_4xx_never_a_500(
+    api, setup, db_dump, method, path, payload
+):
+    before = db_dump()
+    if method == "post" and path == "/orders":
+        r = api.post(path, {**body(setup), **payload})
+    elif method == "post":
+        r = api.post(path, payload) if payload else api.post(path, raw="")
+    else:
+        r = api.get(path)
+    assert 400 <= r.status_code < 500, r.content
+    assert r.json()["detail"]
+    assert db_dump() == before
+
+
+def test_a_json_null_body_ships_everything(api, setup):
+    order = api.post("/orders", body(setup)).json()
+    r = api.post(f"/orders/{order['id']}/ship", raw="null")
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "shipped"

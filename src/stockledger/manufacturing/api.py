@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.catalog.services import clean_sku, product_by_sku
-from stockledger.orders.api import ERRORS, ErrorOut
+from stockledger.orders.api import ERRORS, ErrorOut, id_field, id_path, id_query
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ManufacturingOrder
@@ -19,7 +19,7 @@ class MoIn(Schema):
     number: str = Field(..., min_length=1, max_length=100, description="unique in the company")
     sku: str = Field(..., min_length=1, max_length=100, description="a product with a bom")
     quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
-    warehouse_id: int
+    warehouse_id: int = id_field("where the product is made and its components taken")
 
 
 class FinishIn(Schema):
@@ -102,13 +102,15 @@ def create_mo(request, payload: MoIn):
 
 
 @router.get(
-    "/manufacturing-orders", response=MoListOut, summary="List manufacturing orders, newest first"
+    "/manufacturing-orders",
+    response={200: MoListOut, 422: ErrorOut},
+    summary="List manufacturing orders, newest first",
 )
 def list_mos(
     request,
     status: str | None = Query(None, description="open, partially_finished, finished"),
-    product_id: int | None = None,
-    warehouse_id: int | None = None,
+    product_id: int | None = id_query(),
+    warehouse_id: int | None = id_query(),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
 ):
@@ -124,7 +126,7 @@ def list_mos(
     response={200: MoOut, 404: ErrorOut},
     summary="A manufacturing order",
 )
-def get_mo(request, mo_id: int):
+def get_mo(request, mo_id: int = id_path()):
     return mo_out(mo_detail(company=request.company, mo_id=mo_id))
 
 
@@ -138,7 +140,7 @@ def get_mo(request, mo_id: int):
         "409 when the MO is finished or the quantity exceeds what remains."
     ),
 )
-def finish_mo(request, mo_id: int, payload: FinishIn | None = Body(None)):
+def finish_mo(request, mo_id: int = id_path(), payload: FinishIn | None = Body(None)):
     company = request.company
     mo = mo_detail(company=company, mo_id=mo_id)
     mo_finish(

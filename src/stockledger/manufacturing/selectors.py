@@ -37,10 +37,7 @@ def mos_page(
 ) -> tuple[list[ManufacturingOrder], str | None]:
     """One page of a newest-first list by keyset on the id (new MOs never shift later pages)."""
     if cursor:
-        try:
-            before = int(cursor)
-        except ValueError:
-            raise InvalidInput("cursor is not one this API returned", field="cursor") from None
+        before = _cursor_id(cursor)
         qs = qs.filter(id__lt=before)
     rows = list(qs[: limit + 1])
     if len(rows) > limit:
@@ -64,3 +61,10 @@ def mo_log_entries(*, company: Company, mo: ManufacturingOrder) -> QuerySet[LogE
     return LogEntry.objects.filter(
         company=company, document_type=DocumentType.MANUFACTURING_ORDER, document_id=mo.id
     ).order_by("id")
+
+
+def _cursor_id(cursor: str) -> int:
+    """The id a next_cursor carries; anything else is refused before it reaches a query."""
+    if not cursor.isascii() or not cursor.isdigit() or not 0 < int(cursor) < 2**63:
+        raise InvalidInput("cursor is not one this API returned", field="cursor")
+    return int(cursor)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from ninja import Body, Field, Query, Router, Schema, Status
+from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
 from stockledger.warehouses.services import warehouse_by_id
@@ -26,6 +26,21 @@ class ErrorOut(Schema):
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
+# Ids are 64-bit: a larger number cannot name anything and must not reach the database.
+MAX_ID = 2**63 - 1
+
+
+def id_field(description: str | None = None):
+    return Field(..., ge=1, le=MAX_ID, description=description)
+
+
+def id_path():
+    return Path(..., ge=1, le=MAX_ID)
+
+
+def id_query(description: str | None = None):
+    return Query(None, ge=1, le=MAX_ID, description=description)
+
 
 class OrderLineIn(Schema):
     sku: str = Field(..., min_length=1, max_length=100)
@@ -33,14 +48,14 @@ class OrderLineIn(Schema):
 
 
 class OrderIn(Schema):
-    channel_id: int
+    channel_id: int = id_field("a sales channel of the company")
     order_number: str = Field(..., min_length=1, max_length=100)
     placed_at: datetime = Field(
         ...,
         description="when the order was placed in the channel; ISO 8601 with a UTC offset "
         "(e.g. 2025-03-01T09:30:00+01:00 or ...Z). A time without an offset is refused.",
     )
-    warehouse_id: int = Field(..., description="the warehouse whose stock the order commits")
+    warehouse_id: int = id_field("the warehouse whose stock the order commits")
     lines: list[OrderLineIn] = Field(
         ..., min_length=1, max_length=MAX_LINES, description="each SKU once"
     )
@@ -165,13 +180,17 @@ def import_order(request, payload: OrderIn):
     return Status(201 if created else 200, data)
 
 
-@router.get("/orders", response=OrderListOut, summary="List orders, newest import first")
+@router.get(
+    "/orders",
+    response={200: OrderListOut, 422: ErrorOut},
+    summary="List orders, newest import first",
+)
 def list_orders(
     request,
-    channel_id: int | None = None,
+    channel_id: int | None = id_query(),
     status: str | None = Query(None, description="open, partially_shipped, shipped, cancelled"),
-    warehouse_id: int | None = None,
-    order_number: str | None = None,
+    warehouse_id: int | None = id_query(),
+    order_number: str | None = Query(None, max_length=100),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
 ):
@@ -189,7 +208,7 @@ def list_orders(
 @router.get(
     "/orders/{order_id}", response={200: OrderOut, 404: ErrorOut}, summary="An order with its lines"
 )
-def get_order(request, order_id: int):
+def get_order(request, order_id: int = id_path()):
     return order_out(order_detail(company=request.company, order_id=order_id))
 
 
@@ -204,7 +223,7 @@ def get_order(request, order_id: int):
         "remains on a line."
     ),
 )
-def ship_order(request, order_id: int, payload: StepIn | None = Body(None)):
+def ship_order(request, order_id: int = id_path(), payload: StepIn | None = Body(None)):
     company = request.company
     order = order_detail(company=company, order_id=order_id)
     lines = payload.lines if payload is not None else None
@@ -226,7 +245,7 @@ def ship_order(request, order_id: int, payload: StepIn | None = Body(None)):
         "not shipped. 409 for an order already cancelled or shipped."
     ),
 )
-def cancel_order(request, order_id: int, payload: StepIn | None = Body(None)):
+def cancel_order(request, order_id: int = id_path(), payload: StepIn | None = Body(None)):
     company = request.company
     order = order_detail(company=company, order_id=order_id)
     lines = payload.lines if payload is not None else None

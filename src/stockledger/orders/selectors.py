@@ -31,7 +31,11 @@ def orders_list(
     if warehouse_id is not None:
         qs = qs.filter(warehouse_id=warehouse_id)
     if order_number:
-        qs = qs.filter(order_number=order_number)
+        if any(ord(ch) < 32 for ch in order_number):
+            raise InvalidInput(
+                "order number must not contain control characters", field="order_number"
+            )
+        qs = qs.filter(order_number=order_number.strip())
     return qs.order_by("-id")
 
 
@@ -55,10 +59,7 @@ def orders_page(
     Orders imported while a client pages have higher ids, so they never shift later pages.
     """
     if cursor:
-        try:
-            before = int(cursor)
-        except ValueError:
-            raise InvalidInput("cursor is not one this API returned", field="cursor") from None
+        before = _cursor_id(cursor)
         qs = qs.filter(id__lt=before)
     rows = list(qs[: limit + 1])
     if len(rows) > limit:
@@ -81,3 +82,10 @@ def order_log_entries(*, company: Company, order: Order) -> QuerySet[LogEntry]:
     return LogEntry.objects.filter(
         company=company, document_type=DocumentType.ORDER, document_id=order.id
     ).order_by("id")
+
+
+def _cursor_id(cursor: str) -> int:
+    """The id a next_cursor carries; anything else is refused before it reaches a query."""
+    if not cursor.isascii() or not cursor.isdigit() or not 0 < int(cursor) < 2**63:
+        raise InvalidInput("cursor is not one this API returned", field="cursor")
+    return int(cursor)

@@ -69,7 +69,10 @@ def clean_timestamp(value: Any, *, field: str) -> datetime:
             "or 2025-03-01T08:30:00Z",
             field=field,
         )
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC equivalent
+        raise InvalidInput(f"{field} is out of range", field=field) from None
 
 
 def clean_quantity(value: Any, *, field: str) -> int:
