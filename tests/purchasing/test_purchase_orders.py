@@ -246,3 +246,12 @@ def test_purchase_order_service_refuses_a_duplicate_number_raced_past_the_check(
             )
     assert err.value.field == "number"
     assert PurchaseOrder.objects.count() == 1
+
+
+def test_malformed_json_is_a_400_and_writes_nothing(api, setup, db_dump):
+    (main, _), _, _ = setup
+    po = create_po(api, main)
+    before = db_dump()
+    assert api.post("/purchase-orders", raw="{not json").status_code == 400
+    assert api.post(f"/purchase-orders/{po['id']}/receipts", raw="[").status_code == 400
+    assert db_dump() == before

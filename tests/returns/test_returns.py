@@ -313,3 +313,12 @@ def test_another_companys_rma_is_404_and_untouched(api, other_api, setup, db_dum
     assert db_dump() == before
     main, _, _, _, _ = setup
     open_rma(api, main, number="RMA-1")  # their number is free for us
+
+
+def test_malformed_json_is_a_400_and_writes_nothing(api, setup, db_dump):
+    main, _, _, _, _ = setup
+    rma = open_rma(api, main)
+    before = db_dump()
+    assert api.post("/returns", raw="{").status_code == 400
+    assert api.post(f"/returns/{rma['id']}/receive", raw="nope").status_code == 400
+    assert db_dump() == before

@@ -256,3 +256,11 @@ def test_the_service_refuses_another_companys_warehouse(company, other_api, setu
             lines=[{"sku": "WIDGET", "quantity": 1}],
         )
     assert err.value.field == "receiving_warehouse_id"
+
+
+def test_malformed_json_is_a_400_and_writes_nothing(api, setup, db_dump):
+    before = db_dump()
+    r = api.post("/transfers", raw='{"lines": [')
+    assert r.status_code == 400
+    assert "detail" in r.json()
+    assert db_dump() == before

@@ -132,7 +132,7 @@ def purchase_order_receive(
     # The PO row lock serializes receipts of one PO: received totals, status and the receipt
     # number check see every earlier receipt. Documents lock before products (the ledger).
     po = (
-        PurchaseOrder.objects.select_for_update()
+        PurchaseOrder.objects.select_for_update(of=("self",))  # not the warehouse row
         .select_related("warehouse")
         .get(pk=purchase_order.pk)
     )

@@ -212,7 +212,9 @@ def return_receive(
     # The RMA row lock serializes its receipts, so the totals checks see every earlier one.
     # Documents lock before products (the ledger).
     rma = (
-        ReturnOrder.objects.select_for_update().select_related("warehouse").get(pk=return_order.pk)
+        ReturnOrder.objects.select_for_update(of=("self",))  # not the warehouse row
+        .select_related("warehouse")
+        .get(pk=return_order.pk)
     )
     rma_lines = {line.product_id: line for line in rma.lines.select_related("product")}
     taken: list[tuple[ReturnLine, int, int]] = []
