@@ -20,8 +20,8 @@ from stockledger.core.models import Company, User
 from stockledger.ledger.models import DocumentType, EventType, LogEntry
 from stockledger.ledger.services import (
     LogLine,
-    _lock_products,  # the ledger's own lock order, so our early lock cannot deadlock it
     ledger_record,
+    lock_products,  # the ledger's own lock order, so our early lock cannot deadlock it
     write_transaction,
 )
 from stockledger.warehouses.models import Warehouse
@@ -101,7 +101,7 @@ def _lock_stock_holders(company: Company, products: Sequence[Product]) -> None:
     # Rows with no stock change still record the product's quantities: lock so no concurrent
     # change can slip between reading them and appending the row.
     ids = {c.id for p in products for c, _ in _components(p)}
-    _lock_products(company, ids)
+    lock_products(company, ids)
 
 
 @write_transaction

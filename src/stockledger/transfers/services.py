@@ -23,8 +23,8 @@ from stockledger.core.models import Company, User
 from stockledger.ledger.models import DocumentType, EventType, LogEntry
 from stockledger.ledger.services import (
     LogLine,
-    _lock_products,  # the ledger's own lock order, so our early lock cannot deadlock it
     ledger_record,
+    lock_products,  # the ledger's own lock order, so our early lock cannot deadlock it
     write_transaction,
 )
 from stockledger.warehouses.models import Stock, Warehouse
@@ -179,7 +179,7 @@ def transfer_create(
         raise InvalidInput("transferred_at is in the future", field="transferred_at")
     resolved = _resolve(company, lines)
 
-    _lock_products(company, {p.id for line in resolved for p, _ in line.moves})
+    lock_products(company, {p.id for line in resolved for p, _ in line.moves})
     _check_held(resolved, sending_warehouse)
 
     try:
