@@ -304,3 +304,26 @@ def test_a_kit_export_of_a_product_that_is_not_a_kit_is_refused(company, user, p
     with pytest.raises(InvalidInput, match="not a kit") as caught:
         export_create(company=company, user=user, product_id=plain.id, include_components=True)
     assert caught.value.field == "include_components"
+
+
+def test_export_log_with_components_merges_the_same_way(
+    company, warehouses, product_factory, add_rows, tmp_path
+):
+    from django.core.management import call_command
+
+    bolt, nut = product_factory("BOLT"), product_factory("NUT")
+    kit = product_factory(
+        "KIT", components=[{"sku": "NUT", "quantity": 1}, {"sku": "BOLT", "quantity": 3}]
+    )
+    add_rows(nut, warehouses[0], 4, start=T0, step=timedelta(seconds=45))
+    add_rows(bolt, warehouses[1], 4, start=T0, step=timedelta(seconds=30))
+    add_rows(product_factory("ELSE"), warehouses[0], 2, start=T0)
+    out = tmp_path / "kit.csv"
+    call_command(
+        "export_log", company=company.id, sku="KIT", include_components=True, output=str(out)
+    )
+    import csv
+
+    rows = list(csv.DictReader(out.open(encoding="utf-8", newline="")))
+    assert sequences(rows) == expected_order(LogEntry.objects.filter(product__in=[kit, bolt, nut]))
+    assert [r["sku"] for r in rows][:4] == ["NUT", "BOLT", "BOLT", "NUT"]

@@ -140,7 +140,6 @@ def post_export(request, payload: ExportIn):
         search=payload.search,
         timezone=payload.timezone,
     )
-    export.user = request.user
     return Status(201, export_out(export))
 
 
@@ -185,7 +184,18 @@ def download_csv(request, export_id: int):
 @router.get(
     "/exports/{export_id}/file",
     summary="Download a complete export's file (CSV or XLSX)",
-    openapi_extra={"responses": _FILE_RESPONSES},
+    openapi_extra={
+        "responses": {
+            **_FILE_RESPONSES,
+            200: {
+                "description": "CSV or XLSX (attachment)",
+                "content": {
+                    "text/csv": {},
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+                },
+            },
+        }
+    },
 )
 def download_file(request, export_id: int):
     return export_download(company=request.company, export_id=export_id)

@@ -135,7 +135,7 @@ def give_back_or_fail(export: Export, *, reason: str, stale_before: datetime | N
                 finished_at=now,
                 heartbeat_at=None,
                 file_name="",
-                error=f"{reason}; gave up after {started} attempts",
+                error=f"{reason}; gave up after {started} attempt{'s' if started != 1 else ''}",
             )
         if changed:
             _mark_task_failed(export.task_id, reason, now)

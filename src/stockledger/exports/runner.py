@@ -158,9 +158,11 @@ def export_run(*, export_id: int, attempt: int) -> str:
     Claims the export if it is queued for this attempt (otherwise does nothing: a duplicate
     or superseded task), writes the file to scratch space, publishes it atomically and marks
     the export complete with its row count and size. On an error the export is failed with
-    the message; if the worker is stopped mid-way the export is queued again (or failed once
-    its attempts are used up). No downloadable file exists until the export is complete.
-    Returns the outcome: complete, failed, requeued, skipped or superseded.
+    the message and the error is raised again (the task row shows it too); if the worker is
+    stopped mid-way the export is queued again (or failed once its attempts are used up).
+    No downloadable file exists until the export is complete. Returns "complete", "skipped"
+    (not queued for this attempt) or "superseded" (the reaper gave the export to a new
+    attempt while this one ran; its file is discarded).
     """
     reap_stale_exports()
     now = timezone.now()
@@ -213,15 +215,18 @@ def export_run(*, export_id: int, attempt: int) -> str:
     except Exception as exc:
         heartbeat.stop()
         storage.discard_scratch(name)
-        _fail(export_id, attempt, name, storage, exc)
+        if not _fail(export_id, attempt, name, storage, exc):
+            # Not ours any more: the reaper took the export (and maybe our scratch file).
+            log.warning("export %s: attempt %s was superseded (%s)", export_id, attempt, exc)
+            return "superseded"
         raise
     except BaseException:
         # The worker is being stopped (second Ctrl+C / SIGTERM): hand the export back.
         heartbeat.stop()
         storage.discard_scratch(name)
-        give_back_or_fail(
-            Export.objects.get(pk=export_id), reason="the worker was stopped during the export"
-        )
+        current = Export.objects.get(pk=export_id)
+        if current.status == ExportStatus.RUNNING and current.attempts == attempt:
+            give_back_or_fail(current, reason="the worker was stopped during the export")
         raise
     finally:
         heartbeat.stop()
@@ -247,15 +252,21 @@ def export_run(*, export_id: int, attempt: int) -> str:
     return "complete"
 
 
-def _fail(export_id: int, attempt: int, name: str, storage: ExportStorage, exc: Exception) -> None:
+def _fail(export_id: int, attempt: int, name: str, storage: ExportStorage, exc: Exception) -> bool:
+    """Mark the attempt's export failed with the error; False if the attempt no longer owns
+    the export (nothing changed then)."""
     message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-    log.exception("export %s attempt %s failed", export_id, attempt)
     finished = timezone.now()
-    Export.objects.filter(pk=export_id, status=ExportStatus.RUNNING, attempts=attempt).update(
+    failed = Export.objects.filter(
+        pk=export_id, status=ExportStatus.RUNNING, attempts=attempt
+    ).update(
         status=ExportStatus.FAILED,
         finished_at=finished,
         heartbeat_at=finished,
         error=message[:ERROR_MAX],
         file_name="",
     )
-    storage.delete(name)
+    if failed:
+        log.exception("export %s attempt %s failed", export_id, attempt)
+        storage.delete(name)
+    return bool(failed)
