@@ -32,8 +32,9 @@ def start_worker(exports_dir, tmp_path):
             "STOCKLEDGER_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
             "STOCKLEDGER_EXPORTS_DIR": str(exports_dir),
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+            # Silence of 3 s means dead: short for the test, long enough for a busy machine.
             "STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS": "0.2",
-            "STOCKLEDGER_EXPORT_STALE_SECONDS": "1.5",
+            "STOCKLEDGER_EXPORT_STALE_SECONDS": "3",
             "STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS": "0.2",
             **env,
         }
@@ -157,7 +158,7 @@ def test_a_worker_killed_mid_export_leaves_no_partial_file_and_the_export_is_rer
 def test_a_worker_killed_with_no_attempts_left_fails_the_export_with_the_reason(
     api, warehouses, product_factory, add_rows, start_worker, exports_dir, settings
 ):
-    settings.STOCKLEDGER_EXPORT_STALE_SECONDS = 1.5
+    settings.STOCKLEDGER_EXPORT_STALE_SECONDS = 3
     settings.STOCKLEDGER_EXPORT_MAX_ATTEMPTS = 1
     widget = product_factory("BIG-2")
     add_rows(widget, warehouses[0], 3000)
