@@ -75,22 +75,20 @@ def product_export(ctx: Context, product_id: int, path: Path) -> int:
 
 
 def kit_export(ctx: Context, path: Path) -> int:
-    """The kit's rows and its components' rows, merged while streaming."""
-    writer = _exports_kit_writer()
-    if writer is not None:
-        return writer(ctx, path)
-    from stockledger.ledger.csv_writer import merge_log_rows, write_log_csv
-    from stockledger.ledger.selectors import log_entries
+    """The kit's rows and its components' rows through the export job's writer (what a
+    "kit with components" export runs in the worker), merged while streaming."""
+    from stockledger.exports.models import Export, ExportFormat, ExportKind
+    from stockledger.exports.parameters import ExportParameters
+    from stockledger.exports.runner import write_export_file
 
-    ids = [ctx.ds.kit.id] + [c.id for c in ctx.ds.components]
-    rows = merge_log_rows([log_entries(company=ctx.ds.company, product_ids=[i]) for i in ids])
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        return write_log_csv(fh, rows, tz=UTC)
-
-
-def _exports_kit_writer():
-    """The exports app's kit export, once it has landed (None until then)."""
-    return None
+    export = Export(
+        company=ctx.ds.company,
+        kind=ExportKind.KIT_WITH_COMPONENTS,
+        format=ExportFormat.CSV,
+        product=ctx.ds.kit,
+        parameters=ExportParameters(product_id=ctx.ds.kit.id, sku=ctx.ds.kit.sku).to_json(),
+    )
+    return write_export_file(export, path)
 
 
 def csv_export(ctx: Context) -> list[Result]:
@@ -143,12 +141,7 @@ def kit_export_result(ctx: Context) -> list[Result]:
             + ", ".join(f"{ctx.ds.rows[c.sku]:,}" for c in ctx.ds.components)
             + ")",
         ),
-        (
-            "product path",
-            "exports app kit export"
-            if _exports_kit_writer()
-            else "merge_log_rows of per-product querysets + write_log_csv",
-        ),
+        ("product path", "exports.runner.write_export_file, kind kit_with_components"),
         ("seconds, best (product / reference)", f"{min(p_times):.2f} / {min(r_times):.2f}"),
     ]
     ours.unlink(missing_ok=True)

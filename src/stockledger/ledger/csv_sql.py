@@ -34,6 +34,7 @@ from .columns import BOOLEAN_COLUMNS, COLUMNS, FIELD_FOR_COLUMN, TEXT_COLUMNS, T
 # ("=", "+", "-", "@", TAB, CR): csv_writer.FORMULA_LEADERS.
 LEADER_CODES = "61, 43, 45, 64, 9, 13"
 FETCH = 2000
+MAX_SQLITE_ARMS = 400  # SQLite allows 500 SELECTs in one compound statement
 
 
 def database_zone(tz: tzinfo, vendor: str, alias: str) -> str | None:
@@ -145,7 +146,24 @@ def write_rows(
     if connection.vendor == "sqlite":
         cells = [_sqlite_cell(qn, name) for name in COLUMNS]
         line = "format('" + ",".join(["%%s"] * len(cells)) + "', " + ", ".join(cells) + ")"
-        sql, params = _select(qs, {"csv_line": line})
+        if len(querysets) == 1 or len(querysets) > MAX_SQLITE_ARMS:
+            sql, params = _select(qs, {"csv_line": line})
+        else:
+            # One arm per queryset, each read in its index order; SQLite merges them while
+            # streaming (a MERGE of the compound SELECT, no sort).
+            arms = [
+                _select(
+                    each.order_by(),
+                    {
+                        "merge_at": _column(qn, "created_at"),
+                        "merge_id": _column(qn, "sequence"),
+                        "csv_line": line,
+                    },
+                )
+                for each in querysets
+            ]
+            sql = " UNION ALL ".join(arm for arm, _ in arms) + " ORDER BY 1, 2"
+            params = tuple(p for _, arm_params in arms for p in arm_params)
         return _write_sqlite(out, connection, sql, params, on_progress, progress_every)
     zone = database_zone(tz, connection.vendor, qs.db)
     cells = {f"c{i}": _postgresql_cell(qn, name, zone) for i, name in enumerate(COLUMNS)}
@@ -160,7 +178,7 @@ def _write_sqlite(out, connection, sql, params, on_progress, progress_every) -> 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH):
-            write("\r\n".join([row[0] for row in rows]))
+            write("\r\n".join([row[-1] for row in rows]))
             write("\r\n")
             count += len(rows)
             if on_progress is not None and count >= next_progress:
@@ -192,25 +210,25 @@ def _copy_postgresql(out, connection, sql, params, zone, on_progress, progress_e
         else:
             decode = None
         parts: list = []
-        try:
-            with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
-                # COPY sends one row per message, ending in LF: RFC 4180 wants CRLF.
-                for row in copy:
-                    parts.append(row[:-1])
-                    parts.append(crlf)
-                    count += 1
-                    if count % _COPY_BATCH == 0:
-                        data = b"".join(parts)
-                        target(decode(data) if decode else data)
-                        parts.clear()
-                    if on_progress is not None and count >= next_progress:
-                        on_progress(count)
-                        next_progress += progress_every
-            data = b"".join(parts)
-            target(decode(data) if decode else data)
-        finally:
-            for name, value in previous.items():
-                raw.execute("SELECT set_config(%s, %s, true)", [name, value])
+        # On an error the savepoint's rollback undoes the settings (the COPY may have left
+        # the transaction aborted, so no statement could restore them).
+        with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
+            # COPY sends one row per message, ending in LF: RFC 4180 wants CRLF.
+            for row in copy:
+                parts.append(row[:-1])
+                parts.append(crlf)
+                count += 1
+                if count % _COPY_BATCH == 0:
+                    data = b"".join(parts)
+                    target(decode(data) if decode else data)
+                    parts.clear()
+                if on_progress is not None and count >= next_progress:
+                    on_progress(count)
+                    next_progress += progress_every
+        data = b"".join(parts)
+        target(decode(data) if decode else data)
+        for name, value in previous.items():
+            raw.execute("SELECT set_config(%s, %s, true)", [name, value])
     return count
 
 

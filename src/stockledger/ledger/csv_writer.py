@@ -74,6 +74,7 @@ class LogRows:
         self.querysets = list(querysets)
         self.chunk_size = chunk_size
         self._rows: Iterator[tuple] | None = None
+        self._streams: list = []
 
     @property
     def started(self) -> bool:
@@ -87,8 +88,18 @@ class LogRows:
             self._rows = self._open()
         return next(self._rows)
 
+    def close(self) -> None:
+        """Close the cursors (a PostgreSQL server-side cursor must close before its
+        transaction ends, also when an export stops half-way)."""
+        close = getattr(self._rows, "close", None)
+        if close is not None:
+            close()
+        for stream in self._streams:
+            stream.close()
+        self._streams = []
+
     def _open(self) -> Iterator[tuple]:
-        streams = [
+        streams = self._streams = [
             qs.values_list(*FIELDS).iterator(chunk_size=self.chunk_size) for qs in self.querysets
         ]
         if len(streams) == 1:
