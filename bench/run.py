@@ -46,6 +46,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drop", action="store_true", help="drop the databases when done")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.size = args.size or ("quick" if args.quick else "full")
     args.sizes = SIZES[args.size]
@@ -78,22 +79,27 @@ def main(argv: list[str] | None = None) -> int:
         engines.remove("postgresql")
     started = time.perf_counter()
     failed = []
+    builds = {}
+    if len(engines) > 1:
+        # Build (or find) both datasets at once: SQLite's build is this process's CPU,
+        # PostgreSQL's mostly the server's. Measurements then run one engine at a time.
+        builds = {
+            engine: subprocess.Popen(
+                child_command(args, engine) + ["--build-only"],
+                env=engine_env(engine, args.home, args.database),
+                cwd=ROOT,
+            )
+            for engine in engines
+        }
+        for engine, proc in builds.items():
+            if proc.wait():
+                print(f"FAILED: building the {engine} dataset")
+                failed.append(engine)
+        engines = [e for e in engines if e not in failed]
     for engine in engines:
         print(f"\n#### {engine}: size {args.size}", flush=True)
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--engine", engine]
-        cmd += [
-            "--size",
-            args.size,
-            "--results",
-            str(args.results),
-            "--home",
-            str(args.home.parent),
-        ]
-        cmd += ["--database", args.database]
-        if args.only:
-            cmd += ["--only", ",".join(args.only)]
-        if args.fresh:
-            cmd.append("--fresh")
+        # After a parallel build, --fresh has been done already.
+        cmd = child_command(args, engine, fresh=args.fresh and not builds)
         if args.drop:
             cmd.append("--drop")
         code = subprocess.call(cmd, env=engine_env(engine, args.home, args.database), cwd=ROOT)
@@ -129,6 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def child_command(args: argparse.Namespace, engine: str, *, fresh: bool | None = None) -> list:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--engine", engine]
+    cmd += ["--size", args.size, "--results", str(args.results), "--home", str(args.home.parent)]
+    cmd += ["--database", args.database]
+    if args.only:
+        cmd += ["--only", ",".join(args.only)]
+    if args.fresh if fresh is None else fresh:
+        cmd.append("--fresh")
+    return cmd
+
+
 def child(args: argparse.Namespace) -> int:
     """One engine: database, dataset, then each measurement."""
     from bench.engines import create_database
@@ -156,15 +173,20 @@ def child(args: argparse.Namespace) -> int:
             connection.close()
             create_database(engine, args.database, home, drop=True)
             call_command("migrate", interactive=False, verbosity=0)
-        print(f"building the {args.size} dataset ...", flush=True)
+        print(f"{engine}: building the {args.size} dataset ...", flush=True)
         ds = dataset.build(args.sizes)
         print(
-            f"dataset built in {ds.generated_seconds:.1f} s: "
+            f"{engine}: dataset built in {ds.generated_seconds:.1f} s: "
             + ", ".join(f"{sku} {n:,} rows" for sku, n in ds.rows.items()),
             flush=True,
         )
     else:
-        print("dataset reused: " + ", ".join(f"{s} {n:,} rows" for s, n in ds.rows.items()))
+        print(
+            f"{engine}: dataset reused: " + ", ".join(f"{s} {n:,} rows" for s, n in ds.rows.items())
+        )
+    if args.build_only:
+        connection.close()
+        return 0
 
     ctx = Context(engine=engine, sizes=args.sizes, ds=ds, home=home, database=args.database)
     status = 0
