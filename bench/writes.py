@@ -148,24 +148,23 @@ def single_stock_changes(ctx: Context) -> list[Result]:
     # Warm both paths, then alternate time-boxed rounds so both see the same machine load.
     _run_for(0.2, service)
     _run_for(0.2, reference)
-    p_ops = p_time = r_ops = r_time = 0.0
+    p_rates, r_rates = [], []
     for _ in range(ctx.sizes.rounds):
         n, t = _run_for(ctx.sizes.seconds, service)
-        p_ops, p_time = p_ops + n, p_time + t
+        p_rates.append(n / t)
         n, t = _run_for(ctx.sizes.seconds, reference)
-        r_ops, r_time = r_ops + n, r_time + t
+        r_rates.append(n / t)
     raw.close()
-    result = ratio_result(
-        "single_stock_changes", ctx.engine, p_ops / p_time, r_ops / r_time, "changes/s", 0.3
-    )
+    # The best round of each: the machine is shared, and a round that lost the CPU to
+    # something else says nothing about either path.
+    product, reference = max(p_rates), max(r_rates)
+    result = ratio_result("single_stock_changes", ctx.engine, product, reference, "changes/s", 0.3)
     result.details = [
         ("product path", "stock_adjust: one durable transaction per change"),
         ("reference path", "driver: BEGIN; UPDATE stock ... RETURNING; INSERT log row; COMMIT"),
-        ("changes (product / reference)", f"{int(p_ops):,} / {int(r_ops):,}"),
-        (
-            "mean latency ms (product / reference)",
-            f"{p_time / p_ops * 1e3:.3f} / {r_time / r_ops * 1e3:.3f}",
-        ),
+        ("rounds (product)", ", ".join(f"{r:.0f}" for r in p_rates)),
+        ("rounds (reference)", ", ".join(f"{r:.0f}" for r in r_rates)),
+        ("best latency ms (product / reference)", f"{1e3 / product:.3f} / {1e3 / reference:.3f}"),
     ]
     return [result]
 
@@ -235,7 +234,7 @@ def concurrent_writers(ctx: Context) -> list[Result]:
     for _ in range(ctx.sizes.rounds):
         p_rates.append(_concurrent(ctx, "service", service_product, ctx.sizes.seconds))
         r_rates.append(_concurrent(ctx, "raw", raw_product, ctx.sizes.seconds))
-    product, reference = sum(p_rates) / len(p_rates), sum(r_rates) / len(r_rates)
+    product, reference = max(p_rates), max(r_rates)  # best round of each, as above
     result = ratio_result("concurrent_writers", ctx.engine, product, reference, "changes/s", 0.3)
     result.details = [
         ("writers", f"{ctx.sizes.writers} processes, one SKU, one warehouse"),

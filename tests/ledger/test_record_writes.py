@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from stockledger.ledger.models import LogEntry
 from stockledger.ledger.services import LogLine, ledger_record, stock_adjust, write_transaction
 from stockledger.warehouses.models import Stock
@@ -72,3 +74,43 @@ def test_values_that_are_not_plain_types_are_stored_as_their_fields_prepare_them
     row = LogEntry.objects.get(pk=entry.pk)
     assert (row.expected_quantity, row.document_id) == (5, 42)
     assert row.created_at.microsecond == 1
+
+
+def test_returned_rows_carry_their_product_warehouse_and_user(
+    company, user, warehouses, product_factory, django_assert_num_queries
+):
+    widget = product_factory("REL-1")
+    [entry] = _receive(
+        company=company,
+        lines=[LogLine(product=widget, warehouse=warehouses[1], physical_change=2, quantity=2)],
+    )
+    with django_assert_num_queries(0):
+        assert entry.product is widget and entry.warehouse is warehouses[1]
+        assert entry.company is company and entry.user is None
+    assert (entry.product_id, entry.warehouse_id, entry.user_id) == (
+        widget.id,
+        warehouses[1].id,
+        None,
+    )
+
+
+def test_an_unknown_or_repeated_column_in_line_fields_is_a_programming_error(
+    company, warehouses, product_factory, db_dump
+):
+    widget = product_factory("REL-2")
+    before = db_dump()
+    for fields in ({"no_such_column": 1}, {"quantity": 5}):
+        with pytest.raises(TypeError):
+            _receive(
+                company=company,
+                lines=[
+                    LogLine(
+                        product=widget,
+                        warehouse=warehouses[0],
+                        physical_change=1,
+                        quantity=1,
+                        fields=fields,
+                    )
+                ],
+            )
+    assert db_dump() == before

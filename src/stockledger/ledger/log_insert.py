@@ -1,4 +1,4 @@
-"""Appending log rows: one INSERT ... RETURNING id per batch, its SQL built once.
+"""Building and appending log rows: one INSERT ... RETURNING id per batch, its SQL built once.
 
 `bulk_create` rebuilds and re-quotes the 42-column INSERT and prepares each value through
 its field on every call; for the one or two rows of a typical stock change that was a
@@ -33,6 +33,42 @@ _SPECIAL = tuple(
 )
 _SPECIAL_INDEXES = frozenset(i for i, _ in _SPECIAL)
 _GET_ORDINARY = operator.itemgetter(*(i for i in range(len(_FIELDS)) if i not in _SPECIAL_INDEXES))
+
+
+_CONCRETE = tuple(LogEntry._meta.concrete_fields)
+_POSITION = {f.attname: i for i, f in enumerate(_CONCRETE)} | {
+    f.name: i for i, f in enumerate(_CONCRETE)
+}
+_RELATIONS = {f.name: (i, f) for i, f in enumerate(_CONCRETE) if f.is_relation}
+_DEFAULTS = tuple(f.get_default() for f in _CONCRETE)
+_CALLABLE_DEFAULTS = tuple(
+    (i, f) for i, f in enumerate(_CONCRETE) if f.has_default() and callable(f.default)
+)
+
+
+def new_log_entry(values: dict) -> LogEntry:
+    """LogEntry(**values), built positionally (Django's keyword path costs several times
+    more); related objects given by instance are cached on the entry as Django does."""
+    args = list(_DEFAULTS)
+    for index, field in _CALLABLE_DEFAULTS:
+        args[index] = field.get_default()
+    related = []
+    for name, value in values.items():
+        relation = _RELATIONS.get(name)
+        if relation is not None:
+            index, field = relation
+            args[index] = None if value is None else value.pk
+            if value is not None:
+                related.append((field, value))
+            continue
+        index = _POSITION.get(name)
+        if index is None:
+            raise TypeError(f"LogEntry() got unexpected keyword arguments: '{name}'")
+        args[index] = value
+    entry = LogEntry(*args)
+    for field, value in related:
+        field.set_cached_value(entry, value)
+    return entry
 
 
 @functools.lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ from stockledger.core.errors import InsufficientStock, InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.warehouses.models import Stock, Warehouse
 
-from .log_insert import insert_entries
+from .log_insert import insert_entries, new_log_entry
 from .models import EventType, LogEntry
 from .stockbook import StockBook, chunks
 
@@ -211,32 +211,32 @@ def ledger_record(
                 warehouse_committed=wh_committed,
                 warehouse_available_on_hand=wh_physical - wh_committed,
             )
-        entries.append(
-            LogEntry(
-                company=company,
-                product=product,
-                sku=product.sku,
-                warehouse=line.warehouse,
-                user=user,
-                event_type=event_type,
-                created_at=row.pop("created_at", created_at),
-                imported_at=row.pop("imported_at", imported_at),
-                quantity=line.quantity,
-                physical_on_hand=(
-                    physical if line.physical_on_hand is None else line.physical_on_hand
-                ),
-                available_on_hand=(
-                    physical - committed
-                    if line.available_on_hand is None
-                    else line.available_on_hand
-                ),
-                committed=committed,
-                physical_change=line.physical_change,
-                committed_change=line.committed_change,
-                went_negative=went_negative,
-                **row,
-            )
-        )
+        values = {
+            "company": company,
+            "product": product,
+            "sku": product.sku,
+            "warehouse": line.warehouse,
+            "user": user,
+            "event_type": event_type,
+            "created_at": row.pop("created_at", created_at),
+            "imported_at": row.pop("imported_at", imported_at),
+            "quantity": line.quantity,
+            "physical_on_hand": (
+                physical if line.physical_on_hand is None else line.physical_on_hand
+            ),
+            "available_on_hand": (
+                physical - committed if line.available_on_hand is None else line.available_on_hand
+            ),
+            "committed": committed,
+            "physical_change": line.physical_change,
+            "committed_change": line.committed_change,
+            "went_negative": went_negative,
+        }
+        for name in row:
+            if name in values:
+                raise TypeError(f"LogEntry() got multiple values for argument '{name}'")
+        values.update(row)
+        entries.append(new_log_entry(values))
     book.save()
     return insert_entries(entries)
 
