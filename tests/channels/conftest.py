@@ -17,3 +17,28 @@ def stock(company):
         stock_set(company=company, product=product, warehouse=warehouse, physical_on_hand=quantity)
 
     return put
+
+
+@pytest.fixture
+def commit(company):
+    """Commit units at a warehouse (as an imported order line does), through the ledger."""
+    from stockledger.ledger.models import EventType, OrderStep
+    from stockledger.ledger.services import LogLine, ledger_record, write_transaction
+
+    @write_transaction
+    def put(product, warehouse, quantity):
+        ledger_record(
+            company=company,
+            event_type=EventType.ORDER,
+            lines=[
+                LogLine(
+                    product=product,
+                    warehouse=warehouse,
+                    committed_change=quantity,
+                    quantity=quantity,
+                    fields={"order_step": OrderStep.IMPORTED, "event_id": "TEST-ORDER"},
+                )
+            ],
+        )
+
+    return put

@@ -21,14 +21,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.utils import timezone
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku
 from stockledger.core.errors import Conflict, InvalidInput
 from stockledger.core.models import Company
+from stockledger.ledger.facts import ledger_record_facts
 from stockledger.ledger.models import DocumentType, EventType
-from stockledger.ledger.services import LogLine, ledger_record, write_transaction
+from stockledger.ledger.services import write_transaction
 from stockledger.ledger.stockbook import chunks
 
 from .adapters import Delivery, NotSupported, QuantityToWrite, adapter_for
@@ -40,27 +42,27 @@ STALE_RUN = timedelta(minutes=15)
 DELIVERY_STATUS_MAX = 300
 
 
-def _products_by_sku(
+def _product_ids_by_sku(
     company: Company, skus: Sequence[object], field: Callable[[int], str]
-) -> list[Product]:
-    """Resolve `skus` (in order) to the company's products; unknown or repeated SKUs are
+) -> list[int]:
+    """Resolve `skus` (in order) to the company's product ids; unknown or repeated SKUs are
     InvalidInput naming `field(i)`."""
     cleaned = [clean_sku(s, field=field(i)) for i, s in enumerate(skus)]
-    found: dict[str, Product] = {}
+    found: dict[str, int] = {}
     unique = sorted(set(cleaned))
     for start in range(0, len(unique), 2000):
         part = unique[start : start + 2000]
-        found.update((p.sku, p) for p in Product.objects.filter(company=company, sku__in=part))
+        found.update(Product.objects.filter(company=company, sku__in=part).values_list("sku", "id"))
     seen: set[str] = set()
-    products = []
+    ids = []
     for i, sku in enumerate(cleaned):
         if sku not in found:
             raise InvalidInput(f"unknown SKU {sku!r}", field=field(i))
         if sku in seen:
             raise InvalidInput(f"{sku} is listed twice", field=field(i))
         seen.add(sku)
-        products.append(found[sku])
-    return products
+        ids.append(found[sku])
+    return ids
 
 
 def last_written(channel: SalesChannel, product_ids: Sequence[int] | None) -> dict[int, int]:
@@ -104,10 +106,10 @@ def channel_quantities_import(
                 f"quantity must be a whole number between {-BIG} and {BIG}",
                 field=f"quantities[{i}].quantity",
             )
-    products = _products_by_sku(
+    product_ids = _product_ids_by_sku(
         company, [item.get("sku") for item in quantities], lambda i: f"quantities[{i}].sku"
     )
-    items = [(p, item["quantity"]) for p, item in zip(products, quantities, strict=True)]
+    items = [(pid, item["quantity"]) for pid, item in zip(product_ids, quantities, strict=True)]
     return _import(company, channel, items, read_at)
 
 
@@ -115,7 +117,7 @@ def channel_quantities_import(
 def _import(
     company: Company,
     channel: SalesChannel,
-    items: list[tuple[Product, int]],
+    items: list[tuple[int, int]],
     read_at: datetime | None,
 ) -> ChannelSync:
     now = timezone.now()
@@ -128,30 +130,27 @@ def _import(
         finished_at=now,
         products=len(items),
     )
-    written = last_written(channel, [p.id for p, _q in items])
-    lines = []
-    for product, shows in items:
-        last = written.get(product.id)
-        lines.append(
-            LogLine(
-                product=product,
-                quantity=shows,
-                fields={
-                    "event_id": sync.label,
-                    "channel_last_written": last,
-                    "channel_differs": None if last is None else shows != last,
-                    "document_type": DocumentType.SALES_CHANNEL,
-                    "document_id": channel.id,
-                },
-            )
-        )
-    ledger_record(
+    written = last_written(channel, [pid for pid, _q in items])
+    rows = {}
+    for product_id, shows in items:
+        last = written.get(product_id)
+        rows[product_id] = {
+            "quantity": shows,
+            "channel_last_written": last,
+            "channel_differs": None if last is None else shows != last,
+        }
+    ledger_record_facts(
         company=company,
         event_type=EventType.IMPORT,
-        lines=lines,
+        rows=rows,
         channel=channel,
         created_at=read_at or now,
         imported_at=now,
+        common={
+            "event_id": sync.label,
+            "document_type": DocumentType.SALES_CHANNEL,
+            "document_id": channel.id,
+        },
     )
     return sync
 
@@ -184,7 +183,7 @@ def channel_writeback_run(
     if skus is not None:
         if not isinstance(skus, (list, tuple)) or not skus:
             raise InvalidInput("give at least one SKU, or leave skus out for all", field="skus")
-        product_ids = [p.id for p in _products_by_sku(company, skus, lambda i: f"skus[{i}]")]
+        product_ids = _product_ids_by_sku(company, skus, lambda i: f"skus[{i}]")
     try:
         adapter = adapter_for(channel)
     except NotSupported as exc:
@@ -278,47 +277,37 @@ def _finish_run(
     deliveries: list[Delivery],
 ) -> ChannelSync:
     now = timezone.now()
-    log_lines = [
-        LogLine(
-            # The product as writeback_lines read it: no need to load 100,000 rows again.
-            product=Product(id=line.product_id, company=company, sku=line.sku, kind=line.kind),
-            quantity=line.quantity,
-            available_on_hand=line.quantity,
-            fields={
+    if lines:
+        ledger_record_facts(
+            company=company,
+            event_type=EventType.EXPORT,
+            rows={
+                line.product_id: {
+                    "quantity": line.quantity,
+                    "available_on_hand": line.quantity,
+                    "explanation": line.explanation,
+                    "delivery_status": delivery.detail[:DELIVERY_STATUS_MAX],
+                }
+                for line, delivery in zip(lines, deliveries, strict=True)
+            },
+            channel=channel,
+            created_at=now,
+            common={
                 "event_id": sync.label,
-                "explanation": line.explanation,
-                "delivery_status": delivery.detail[:DELIVERY_STATUS_MAX],
                 "document_type": DocumentType.SALES_CHANNEL,
                 "document_id": channel.id,
             },
         )
-        for line, delivery in zip(lines, deliveries, strict=True)
-    ]
-    if log_lines:
-        ledger_record(
-            company=company,
-            event_type=EventType.EXPORT,
-            lines=log_lines,
-            channel=channel,
-            created_at=now,
-        )
-    ChannelSkuState.objects.bulk_create(
+    _keep_last_written(
+        company,
+        channel,
+        sync,
+        now,
         [
-            ChannelSkuState(
-                company=company,
-                channel=channel,
-                product_id=line.product_id,
-                last_written=line.quantity,
-                last_written_at=now,
-                sync=sync,
-            )
+            (line.product_id, line.quantity)
             for line, delivery in zip(lines, deliveries, strict=True)
             if delivery.status in ("recorded", "delivered")
         ],
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["channel", "product"],
-        update_fields=["last_written", "last_written_at", "sync"],
     )
     status, error, delivered, failed = _outcome(deliveries)
     sync.status = status
@@ -335,3 +324,35 @@ def _finish_run(
     channel.last_writeback_error = error
     channel.last_writeback_at = now
     return sync
+
+
+def _keep_last_written(
+    company: Company,
+    channel: SalesChannel,
+    sync: ChannelSync,
+    at: datetime,
+    written: list[tuple[int, int]],
+) -> None:
+    """Upsert the last written quantity per SKU. Plain SQL: 100,000 rows as Django models
+    took longer than the writeback run's log rows themselves."""
+    if not written:
+        return
+    qn = connection.ops.quote_name
+    table = qn(ChannelSkuState._meta.db_table)
+    at_db = ChannelSkuState._meta.get_field("last_written_at").get_db_prep_save(at, connection)
+    sql = (
+        f"INSERT INTO {table} (company_id, channel_id, product_id, last_written, "
+        "last_written_at, sync_id) VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (channel_id, product_id) DO UPDATE SET "
+        "last_written = excluded.last_written, last_written_at = excluded.last_written_at, "
+        "sync_id = excluded.sync_id"
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(written), 5000):
+            cursor.executemany(
+                sql,
+                [
+                    (company.id, channel.id, product_id, quantity, at_db, sync.id)
+                    for product_id, quantity in written[start : start + 5000]
+                ],
+            )

@@ -1,20 +1,26 @@
 """Facts about many products at once: log rows that change no stock, appended in bulk.
 
 A setting that changes what a channel is told about every product (its writeback warehouses,
-its location mapping) is an event in the log of every product. For a company with 100,000
-SKUs, building 100,000 rows in Python through `ledger_record` is the slow part; here the
-database builds them with one INSERT ... SELECT that computes each product's current
-quantities (kits derived from their components) as it goes.
+its location mapping) is an event in the log of every product; a channel sync records a
+quantity per product (`import`, `export`). For a company with 100,000 SKUs, building the rows
+as Django models (`ledger_record`) is the slow part (about 17 s on SQLite and 40 s on
+PostgreSQL for 100,000 rows, see bench/channels_100k.py). Here:
 
-This is still the ledger writing: the rows are the same as `ledger_record` would append for
-lines without a stock change (no warehouse, the product's totals right after the event), and
-the products holding stock are locked in id order first, so no concurrent stock change can
-slip between the quantities read and the row appended (the replay stays exact).
+- rows that are the same for every product: one INSERT ... SELECT in which the database
+  computes each product's current quantities as it goes (under a second for 100,000);
+- rows with per-product values: the quantities are read in chunks with the same SQL and the
+  rows appended with a plain executemany (a few seconds for 100,000).
+
+This is still the ledger writing: the rows are those `ledger_record` appends for lines
+without a stock change (no warehouse, the product's totals right after the event, kits
+derived from their components), and the products that hold stock are locked in id order
+first, so no concurrent stock change can slip between the quantities read and the row
+appended (the replay stays exact).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +35,7 @@ from stockledger.warehouses.models import Stock
 from .models import EventType, LogEntry
 from .stockbook import chunks
 
-# Columns a fact row computes itself; `common` may not set them.
+# Columns a fact row computes itself; `common` and `rows` may not set them.
 _COMPUTED = frozenset(
     {
         "id",
@@ -42,8 +48,6 @@ _COMPUTED = frozenset(
         "created_at",
         "imported_at",
         "recorded_at",
-        "physical_on_hand",
-        "available_on_hand",
         "committed",
         "physical_change",
         "committed_change",
@@ -53,6 +57,9 @@ _COMPUTED = frozenset(
         "warehouse_available_on_hand",
     }
 )
+# Recorded product quantities: computed, but a row may override them (an export row's
+# available_on_hand is the quantity written), as LogLine.available_on_hand does.
+_OVERRIDABLE = frozenset({"physical_on_hand", "available_on_hand"})
 
 
 def _lock_stock_holders(company: Company, product_ids: list[int] | None) -> None:
@@ -70,26 +77,33 @@ def ledger_record_facts(
     company: Company,
     event_type: EventType | str,
     product_ids: Iterable[int] | None = None,
+    rows: Mapping[int, Mapping[str, Any]] | None = None,
     created_at: datetime | None = None,
     imported_at: datetime | None = None,
     user: User | None = None,
     channel: Any = None,
-    common: dict[str, Any] | None = None,
+    common: Mapping[str, Any] | None = None,
 ) -> int:
     """Append one no-stock-change row per product; call inside the service's transaction.
 
-    - Products: `product_ids` (all of the company's with None), kits included.
+    - Products: those of `rows` ({product id: that row's own columns}, e.g. quantity,
+      explanation, or available_on_hand to override the recorded one), else `product_ids`,
+      else all of the company's; kits included. In product id order.
     - Each row: no warehouse, no change, the product's totals right now (physical, committed,
-      available; a kit's derived from its components as in `ledger_record`), and the columns
-      in `common` (the same for every row). `channel` fills the cart columns, `user` the
-      user_name, as in `ledger_record`.
+      available; a kit's derived from its components as in `ledger_record`), the columns in
+      `common`, then the row's own. `channel` fills the cart columns, `user` the user_name,
+      as in `ledger_record`.
     - Locks the stock-holding products in id order, as `ledger_record` does for changes.
+    - A product of another company is InvalidInput; a column the ledger computes is a
+      ValueError (a programming error).
     Returns the number of rows appended.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_record_facts must run inside the service's transaction")
     if event_type not in EventType.values:
         raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
+    if rows is not None and product_ids is not None:
+        raise ValueError("give rows or product_ids, not both")
     values = dict(common or {})
     if channel is not None:
         values.setdefault("cart_type", channel.cart_type)
@@ -97,24 +111,33 @@ def ledger_record_facts(
         values.setdefault("cart_name", channel.name)
     if user is not None:
         values.setdefault("user_name", user.get_username())
-    fields = {f.name: f for f in LogEntry._meta.concrete_fields}
-    bad = sorted(k for k in values if k not in fields or k in _COMPUTED)
-    if bad:
-        raise ValueError(f"ledger_record_facts cannot set {', '.join(bad)}")
+    fields = {f.name: f for f in LogEntry._meta.concrete_fields if not f.primary_key}
+    _refuse_computed(values, fields, allowed=frozenset())
+    per_row_names: set[str] = set()
+    for row in (rows or {}).values():
+        per_row_names.update(row)
+    _refuse_computed(per_row_names, fields, allowed=_OVERRIDABLE)
 
-    ids = None if product_ids is None else sorted(set(product_ids))
+    if rows is not None:
+        ids: list[int] | None = sorted(rows)
+    elif product_ids is not None:
+        ids = sorted(set(product_ids))
+    else:
+        ids = None
     if ids is not None:
         if not ids:
             return 0
-        found = 0
-        for chunk in chunks(ids):
-            found += Product.objects.filter(company=company, id__in=chunk).count()
+        found = sum(
+            Product.objects.filter(company=company, id__in=chunk).count() for chunk in chunks(ids)
+        )
         if found != len(ids):
             raise InvalidInput("a product belongs to another company or does not exist")
     _lock_stock_holders(company, ids)
 
     now = timezone.now()
     constants: dict[str, Any] = {
+        **{name: f.get_default() for name, f in fields.items()},
+        **values,
         "company": company.id,
         "user": user.id if user is not None else None,
         "event_type": str(event_type),
@@ -129,104 +152,168 @@ def ledger_record_facts(
         "warehouse_committed": None,
         "warehouse_available_on_hand": None,
     }
+    if rows is None:
+        return _insert_select(company, fields, constants, ids)
+    return _insert_rows(company, fields, constants, rows, sorted(per_row_names), ids or [])
+
+
+def _refuse_computed(names: Iterable[str], fields: Mapping[str, Any], allowed: frozenset) -> None:
+    forbidden = (_COMPUTED | _OVERRIDABLE) - allowed
+    bad = sorted(n for n in names if n not in fields or n in forbidden)
+    if bad:
+        raise ValueError(f"ledger_record_facts cannot set {', '.join(bad)}")
+
+
+def _insert_select(
+    company: Company, fields: Mapping[str, Any], constants: dict[str, Any], ids: list[int] | None
+) -> int:
+    """Rows that are the same for every product: one INSERT ... SELECT per chunk."""
     computed_sql = {
-        "product": "p.id",
-        "sku": "p.sku",
+        "product": "q.product_id",
+        "sku": "q.sku",
         "physical_on_hand": "q.physical",
         "committed": "q.committed",
         "available_on_hand": "q.physical - q.committed",
     }
     qn = connection.ops.quote_name
-    columns: list[str] = []
-    select: list[str] = []
-    params: list[Any] = []
+    columns, select, params = [], [], []
     for name, f in fields.items():
-        if f.primary_key:
-            continue
         columns.append(qn(f.column))
         if name in computed_sql:
             select.append(computed_sql[name])
-            continue
-        value = constants[name] if name in constants else values.get(name, f.get_default())
-        select.append("%s")
-        params.append(f.get_db_prep_save(value, connection))
-
-    sql = _insert_sql(columns, select)
+        else:
+            select.append("%s")
+            params.append(f.get_db_prep_save(constants[name], connection))
+    log = qn(LogEntry._meta.db_table)
     written = 0
     with connection.cursor() as cursor:
-        if ids is None:
-            cursor.execute(sql.format(only=""), [*_quantity_params(company), *params, company.id])
-            written = cursor.rowcount
-        else:
-            for chunk in chunks(ids):
-                only = f" AND p.id IN ({', '.join(['%s'] * len(chunk))})"
-                cursor.execute(
-                    sql.format(only=only),
-                    [*_quantity_params(company), *params, company.id, *chunk],
-                )
-                written += cursor.rowcount
+        for chunk in [None] if ids is None else chunks(ids):
+            with_sql, with_params = _quantities_sql(company, chunk)
+            cursor.execute(
+                f"INSERT INTO {log} ({', '.join(columns)}) {with_sql} "
+                f"SELECT {', '.join(select)} FROM q ORDER BY q.product_id",
+                [*with_params, *params],
+            )
+            written += cursor.rowcount
     return written
 
 
-def _quantity_params(company: Company) -> list[Any]:
-    kit = str(ProductKind.KIT)
-    return [company.id, company.id, kit, kit, company.id]
+def _insert_rows(
+    company: Company,
+    fields: Mapping[str, Any],
+    constants: dict[str, Any],
+    rows: Mapping[int, Mapping[str, Any]],
+    per_row: Sequence[str],
+    ids: list[int],
+) -> int:
+    """Rows with per-product values: quantities read per chunk, rows appended by executemany."""
+    qn = connection.ops.quote_name
+    names = list(fields)
+    columns = [qn(fields[n].column) for n in names]
+    template = [fields[n].get_db_prep_save(constants[n], connection) for n in names]
+    slot = {n: i for i, n in enumerate(names)}
+    at = {n: slot[n] for n in ("product", "sku", "physical_on_hand", "committed")}
+    available_at = slot["available_on_hand"]
+    own = [(n, slot[n], _preparer(fields[n])) for n in per_row]
+    sql = (
+        f"INSERT INTO {qn(LogEntry._meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    written = 0
+    with connection.cursor() as cursor:
+        for chunk in chunks(ids):
+            with_sql, with_params = _quantities_sql(company, chunk)
+            cursor.execute(
+                f"{with_sql} SELECT q.product_id, q.sku, q.physical, q.committed "
+                "FROM q ORDER BY q.product_id",
+                with_params,
+            )
+            batch = []
+            for product_id, sku, physical, committed in cursor.fetchall():
+                params = list(template)
+                params[at["product"]] = product_id
+                params[at["sku"]] = sku
+                params[at["physical_on_hand"]] = physical
+                params[at["committed"]] = committed
+                params[available_at] = physical - committed
+                row = rows[product_id]
+                for name, index, prepare in own:
+                    if name in row:
+                        params[index] = prepare(row[name])
+                batch.append(params)
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
 
 
-def _insert_sql(columns: list[str], select: list[str]) -> str:
-    """INSERT ... SELECT with each product's totals (`q`), kits derived from components.
+_PLAIN = {
+    "BigIntegerField": int,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+}
 
-    Kit: physical = min over components of floor(component physical / per kit), available the
-    same with component available, each never below 0 (clamping first makes SQL's integer
-    division, which truncates, agree with floor); committed = physical - available.
+
+def _preparer(field: Any) -> Callable[[Any], Any]:
+    """The database value of a per-row column: a plain int / str / bool (or None) is already
+    one (calling Django's preparation 100,000 times was a third of the time)."""
+    plain = _PLAIN.get(field.get_internal_type())
+
+    def prepare(value: Any) -> Any:
+        if value is None or (plain is not None and type(value) is plain):
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    return prepare
+
+
+def _quantities_sql(company: Company, ids: Sequence[int] | None) -> tuple[str, list[Any]]:
+    """A WITH clause defining `q` (product_id, sku, physical, committed) for the company's
+    products, or only those of `ids`: stock summed over warehouses; a kit's derived.
+
+    Kit: physical = min over components of floor(component physical / per kit), available
+    the same with component available, each never below 0 (clamping first makes SQL's
+    integer division, which truncates, agree with floor); committed = physical - available.
+
+    Every sum is a correlated subquery on the stock's product index, not a join: the plan
+    cannot turn into a nested loop over whole tables when the planner's statistics lag a
+    bulk import (a join form of this query ran for minutes on PostgreSQL right after
+    100,000 products were created). Ids are inlined as integer literals, so a chunk is not
+    bound by parameter limits.
     """
     qn = connection.ops.quote_name
     stock = qn(Stock._meta.db_table)
     product = qn(Product._meta.db_table)
     kit_component = qn(KitComponent._meta.db_table)
-    log = qn(LogEntry._meta.db_table)
+    only = ""
+    if ids is not None:
+        only = f" AND p.id IN ({', '.join(str(int(i)) for i in ids)})"
+
+    def total(expr: str, of: str) -> str:
+        return (
+            f"COALESCE((SELECT CAST(SUM({expr}) AS BIGINT) FROM {stock} s "
+            f"WHERE s.product_id = {of}), 0)"
+        )
 
     def per_kit(expr: str) -> str:
-        return f"MIN(CASE WHEN {expr} <= 0 THEN 0 ELSE ({expr}) / kc.quantity END)"
+        share = f"CASE WHEN {expr} <= 0 THEN 0 ELSE {expr} / kc.quantity END"
+        return f"COALESCE((SELECT MIN({share}) FROM {kit_component} kc WHERE kc.kit_id = p.id), 0)"
 
-    c_physical = "COALESCE(t.physical, 0)"
-    c_available = "(COALESCE(t.physical, 0) - COALESCE(t.committed, 0))"
-    # {{only}} survives this f-string as {only}, filled per chunk by the caller.
-    return f"""
-        INSERT INTO {log} ({", ".join(columns)})
-        WITH totals AS (
-            SELECT s.product_id,
-                   CAST(SUM(s.physical_on_hand) AS BIGINT) AS physical,
-                   CAST(SUM(s.committed) AS BIGINT) AS committed
-            FROM {stock} s
-            WHERE s.company_id = %s
-            GROUP BY s.product_id
-        ),
-        kits AS (
-            SELECT kc.kit_id,
-                   {per_kit(c_physical)} AS physical,
-                   {per_kit(c_available)} AS available
-            FROM {kit_component} kc
-            JOIN {product} k ON k.id = kc.kit_id
-            LEFT JOIN totals t ON t.product_id = kc.component_id
-            WHERE k.company_id = %s
-            GROUP BY kc.kit_id
-        ),
-        q AS (
-            SELECT p2.id AS product_id,
-                   CASE WHEN p2.kind = %s THEN COALESCE(kits.physical, 0)
-                        ELSE COALESCE(t.physical, 0) END AS physical,
-                   CASE WHEN p2.kind = %s THEN COALESCE(kits.physical, 0)
-                                             - COALESCE(kits.available, 0)
-                        ELSE COALESCE(t.committed, 0) END AS committed
-            FROM {product} p2
-            LEFT JOIN totals t ON t.product_id = p2.id
-            LEFT JOIN kits ON kits.kit_id = p2.id
-            WHERE p2.company_id = %s
+    kit_physical = per_kit(total("s.physical_on_hand", "kc.component_id"))
+    kit_available = per_kit(total("s.physical_on_hand - s.committed", "kc.component_id"))
+    sql = f"""
+        WITH q AS (
+            SELECT p.id AS product_id, p.sku AS sku,
+                   CASE WHEN p.kind = %s THEN {kit_physical}
+                        ELSE {total("s.physical_on_hand", "p.id")} END AS physical,
+                   CASE WHEN p.kind = %s THEN {kit_physical} - {kit_available}
+                        ELSE {total("s.committed", "p.id")} END AS committed
+            FROM {product} p
+            WHERE p.company_id = %s{only}
         )
-        SELECT {", ".join(select)}
-        FROM {product} p
-        JOIN q ON q.product_id = p.id
-        WHERE p.company_id = %s{{only}}
-        ORDER BY p.id
     """
+    kit = str(ProductKind.KIT)
+    return sql, [kit, kit, company.id]
