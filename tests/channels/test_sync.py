@@ -332,3 +332,46 @@ def test_api_refuses_a_run_while_another_is_running_with_409(api, company, chann
     response = api.post(f"/sales-channels/{channel.id}/writeback-run", {"skus": ["W-1"]})
     assert response.status_code == 409
     assert "already running" in response.json()["detail"]
+
+
+def test_the_settings_page_selector_gathers_warehouses_mapping_rules_and_runs(
+    company, channel, warehouses, shop
+):
+    from stockledger.channels.selectors import channel_detail, channel_written
+    from stockledger.channels.services import channel_set_locations
+
+    main, east = warehouses
+    channel_set_writeback_warehouses(company=company, channel=channel, warehouse_ids=[east.id])
+    channel_set_locations(
+        company=company, channel=channel, locations=[{"warehouse_id": east.id, "location": "L2"}]
+    )
+    channel_rule_set(company=company, channel=channel, product=shop["W-1"], maximum=3)
+    run = channel_writeback_run(company=company, channel=channel, skus=["W-1", "G-1"])
+
+    detail = channel_detail(company=company, channel=channel)
+    assert detail.writeback_on is True
+    assert detail.writeback_warehouses == [east]
+    assert detail.warehouses == [main, east]
+    assert [(r.warehouse_name, r.location) for r in detail.locations] == [
+        ("Main", ""),
+        ("East", "L2"),
+    ]
+    assert [(r.product.sku, r.maximum) for r in detail.rules] == [("W-1", 3)]
+    assert [s.label for s in detail.recent_syncs] == [run.label]
+    assert detail.skus_written == 2
+    rows, next_key = channel_written(channel=channel, skus=["W-1"])
+    assert [(r.sku, r.last_written, r.event_id) for r in rows] == [("W-1", 3, run.label)]
+    assert next_key is None
+
+
+def test_the_openapi_schema_documents_the_channel_endpoints(api):
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in [
+        "/api/v1/sales-channels/{channel_id}/writeback",
+        "/api/v1/sales-channels/{channel_id}/locations",
+        "/api/v1/sales-channels/{channel_id}/rules",
+        "/api/v1/sales-channels/{channel_id}/quantities",
+        "/api/v1/sales-channels/{channel_id}/writeback-run",
+        "/api/v1/sales-channels/{channel_id}/webhook",
+    ]:
+        assert path in paths

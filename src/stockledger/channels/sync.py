@@ -155,6 +155,32 @@ def _import(
     return sync
 
 
+def channel_quantities_pull(*, company: Company, channel: SalesChannel) -> ChannelSync | None:
+    """Ask the channel's adapter which quantities it shows and record them as `import` rows
+    (as `channel_quantities_import`). SKUs the channel lists that we do not know are skipped;
+    None when it lists none we know. NotSupported (409) when the adapter cannot be read
+    (manual and webhook channels report through POST /sales-channels/{id}/quantities)."""
+    try:
+        shown = adapter_for(channel).read_quantities()
+    except NotSupported as exc:
+        raise Conflict(str(exc), field="adapter") from None
+    known = {}
+    skus = sorted({q.sku for q in shown})
+    for start in range(0, len(skus), 2000):
+        known.update(
+            Product.objects.filter(company=company, sku__in=skus[start : start + 2000]).values_list(
+                "sku", "id"
+            )
+        )
+    items = {}
+    for q in shown:
+        if q.sku in known:
+            items[known[q.sku]] = q.quantity  # a SKU listed twice: the last one counts
+    if not items:
+        return None
+    return _import(company, channel, sorted(items.items()), None)
+
+
 # --- writeback run --------------------------------------------------------------------------
 
 
