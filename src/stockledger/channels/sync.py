@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku
+from stockledger.core.bulk_sql import insert_many
 from stockledger.core.errors import Conflict, InvalidInput
 from stockledger.core.models import Company
 from stockledger.ledger.facts import ledger_record_facts
@@ -364,21 +365,27 @@ def _keep_last_written(
     if not written:
         return
     qn = connection.ops.quote_name
-    table = qn(ChannelSkuState._meta.db_table)
     at_db = ChannelSkuState._meta.get_field("last_written_at").get_db_prep_save(at, connection)
-    sql = (
-        f"INSERT INTO {table} (company_id, channel_id, product_id, last_written, "
-        "last_written_at, sync_id) VALUES (%s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (channel_id, product_id) DO UPDATE SET "
-        "last_written = excluded.last_written, last_written_at = excluded.last_written_at, "
-        "sync_id = excluded.sync_id"
-    )
     with connection.cursor() as cursor:
-        for start in range(0, len(written), 5000):
-            cursor.executemany(
-                sql,
-                [
-                    (company.id, channel.id, product_id, quantity, at_db, sync.id)
-                    for product_id, quantity in written[start : start + 5000]
-                ],
-            )
+        insert_many(
+            cursor,
+            table=qn(ChannelSkuState._meta.db_table),
+            columns=[
+                "company_id",
+                "channel_id",
+                "product_id",
+                "last_written",
+                "last_written_at",
+                "sync_id",
+            ],
+            rows=[
+                (company.id, channel.id, product_id, quantity, at_db, sync.id)
+                for product_id, quantity in written
+            ],
+            suffix=(
+                " ON CONFLICT (channel_id, product_id) DO UPDATE SET "
+                "last_written = excluded.last_written, "
+                "last_written_at = excluded.last_written_at, sync_id = excluded.sync_id"
+            ),
+            pg_types=["bigint", "bigint", "bigint", "bigint", "timestamptz", "bigint"],
+        )
