@@ -144,6 +144,26 @@ STOCKLEDGER_EXPORTS_DIR = Path(
     os.environ.get("STOCKLEDGER_EXPORTS_DIR", STOCKLEDGER_HOME / "exports")
 ).resolve()
 STOCKLEDGER_EXPORT_RETENTION_DAYS = int(os.environ.get("STOCKLEDGER_EXPORT_RETENTION_DAYS", "7"))
+# Where finished files live: a class with the stockledger.exports.storage.ExportStorage
+# interface (the default keeps them under STOCKLEDGER_EXPORTS_DIR; object storage can slot in).
+STOCKLEDGER_EXPORT_STORAGE = os.environ.get(
+    "STOCKLEDGER_EXPORT_STORAGE", "stockledger.exports.storage.LocalExportStorage"
+)
+# A running export writes a heartbeat this often; one silent for STALE seconds is taken for
+# dead (its worker was killed) and run again, up to MAX_ATTEMPTS runs, or marked failed.
+STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS = float(
+    os.environ.get("STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS", "5")
+)
+STOCKLEDGER_EXPORT_STALE_SECONDS = float(os.environ.get("STOCKLEDGER_EXPORT_STALE_SECONDS", "30"))
+STOCKLEDGER_EXPORT_MAX_ATTEMPTS = int(os.environ.get("STOCKLEDGER_EXPORT_MAX_ATTEMPTS", "3"))
+# How often each worker looks for stale exports (and, every hour, expired files).
+STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS = float(
+    os.environ.get("STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS", "10")
+)
+# Tests only: pause this long after every 1,000 rows so a test can kill a worker mid-export.
+STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
+    os.environ.get("STOCKLEDGER_EXPORT_THROTTLE_SECONDS", "0")
+)
 
 # API limits (see README).
 STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
@@ -158,6 +178,19 @@ LOGGING = {
         "stockledger": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
     },
 }
+
+# Behind TLS in production (`STOCKLEDGER_HTTPS=true`): HTTPS only, secure cookies, HSTS. Off by
+# default because a fresh self-hosted install serves plain HTTP on 127.0.0.1.
+STOCKLEDGER_HTTPS = _env_bool("STOCKLEDGER_HTTPS", False)
+if STOCKLEDGER_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
