@@ -13,9 +13,9 @@ PostgreSQL for 100,000 rows, see bench/channels_100k.py). Here:
 
 This is still the ledger writing: the rows are those `ledger_record` appends for lines
 without a stock change (no warehouse, the product's totals right after the event, kits
-derived from their components), and the products that hold stock are locked in id order
-first, so no concurrent stock change can slip between the quantities read and the row
-appended (the replay stays exact).
+derived from their components), and the products read (kits' components too) are locked in
+id order first, so no concurrent stock change can slip between the quantities read and the
+row appended (the replay stays exact).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from stockledger.core.models import Company, User
 from stockledger.warehouses.models import Stock
 
 from .models import EventType, LogEntry
+from .services import lock_products
 from .stockbook import chunks
 
 # Columns a fact row computes itself; `common` and `rows` may not set them.
@@ -64,14 +65,24 @@ _COMPUTED = frozenset(
 _OVERRIDABLE = frozenset({"physical_on_hand", "available_on_hand"})
 
 
-def _lock_stock_holders(company: Company, product_ids: list[int] | None) -> None:
-    """Lock the products that hold stock, in id order (the ledger's lock order)."""
-    qs = Product.objects.select_for_update().filter(company=company).exclude(kind=ProductKind.KIT)
+def _lock_read_products(company: Company, product_ids: list[int] | None) -> None:
+    """Lock every product whose quantities the rows read, in id order, as `ledger_record`
+    does: the products themselves and, for kits, their components (all of the company's
+    products with None, in one statement)."""
     if product_ids is None:
-        list(qs.order_by("id").values_list("id", flat=True))
+        list(
+            Product.objects.select_for_update()
+            .filter(company=company)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
         return
+    components: set[int] = set()
     for chunk in chunks(product_ids):
-        list(qs.filter(id__in=chunk).order_by("id").values_list("id", flat=True))
+        components.update(
+            KitComponent.objects.filter(kit_id__in=chunk).values_list("component_id", flat=True)
+        )
+    lock_products(company, set(product_ids) | components)
 
 
 def ledger_record_facts(
@@ -95,7 +106,7 @@ def ledger_record_facts(
       available; a kit's derived from its components as in `ledger_record`), the columns in
       `common`, then the row's own. `channel` fills the cart columns, `user` the user_name,
       as in `ledger_record`.
-    - Locks the stock-holding products in id order, as `ledger_record` does for changes.
+    - Locks the products it reads (kits' components too) in id order, as `ledger_record`.
     - A product of another company is InvalidInput; a column the ledger computes is a
       ValueError (a programming error).
     Returns the number of rows appended.
@@ -134,7 +145,7 @@ def ledger_record_facts(
         )
         if found != len(ids):
             raise InvalidInput("a product belongs to another company or does not exist")
-    _lock_stock_holders(company, ids)
+    _lock_read_products(company, ids)
 
     now = timezone.now()
     constants: dict[str, Any] = {
