@@ -71,7 +71,11 @@ def _decode_value(value: Any) -> Any:
         if parsed.tzinfo is None:
             raise ValueError("naive datetime in cursor")
         return parsed
-    if value is None or isinstance(value, (str, int, float, bool)):
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    if isinstance(value, str) and "\x00" not in value:
         return value
     raise ValueError("unexpected value in cursor")
 

@@ -37,6 +37,11 @@ def _limits() -> tuple[float, float]:
     return 1.0 / rate, burst / rate  # emission interval, tolerance
 
 
+def _slack(interval: float) -> float:
+    # Float sums of the interval drift a little; a thousandth of one request absorbs it.
+    return interval / 1000
+
+
 class MemoryStore:
     MAX_KEYS = 10_000
 
@@ -49,7 +54,7 @@ class MemoryStore:
         now = time.time() if now is None else now
         with self._lock:
             new_tat = max(self._tat.get(key, now), now) + interval
-            if new_tat - now > tolerance + 1e-9:
+            if new_tat - now > tolerance + _slack(interval):
                 return Decision(False, new_tat - now - tolerance)
             if len(self._tat) >= self.MAX_KEYS and key not in self._tat:
                 # Buckets whose TAT has passed are full: forgetting them changes nothing.
@@ -76,7 +81,16 @@ class DatabaseStore:
             f"WHERE {greatest}({table}.tat, %s) + %s - %s <= %s "
             "RETURNING tat"
         )
-        params = [key, now + interval, now, interval, now, interval, now, tolerance + 1e-9]
+        params = [
+            key,
+            now + interval,
+            now,
+            interval,
+            now,
+            interval,
+            now,
+            tolerance + _slack(interval),
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             if cursor.fetchone() is not None:
