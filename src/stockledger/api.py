@@ -120,6 +120,7 @@ def _register() -> None:
     from stockledger.ledger.api import router as ledger_router
     from stockledger.manufacturing.api import router as manufacturing_router
     from stockledger.orders.api import router as orders_router
+    from stockledger.orders.bulk_api import router as orders_bulk_router
     from stockledger.purchasing.api import router as purchasing_router
     from stockledger.returns.api import router as returns_router
     from stockledger.transfers.api import router as transfers_router
@@ -132,6 +133,8 @@ def _register() -> None:
     api.add_router("", purchasing_router)
     api.add_router("", transfers_router)
     api.add_router("", channels_router)
+    # Before the orders router: /orders/bulk must not be read as /orders/{order_id}.
+    api.add_router("", orders_bulk_router)
     api.add_router("", orders_router)
     api.add_router("", returns_router)
     api.add_router("", manufacturing_router)

@@ -28,7 +28,7 @@ def me(request):
 
 
 class TokenIn(Schema):
-    name: str = Field("default", min_length=1, max_length=100, description="what it is for")
+    name: str = Field(..., min_length=1, max_length=100, description="what it is for")
 
 
 class TokenOut(Schema):

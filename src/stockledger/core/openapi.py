@@ -65,10 +65,33 @@ class JsonObjectParser(Parser):
         except ValueError as exc:
             request.body_error = f"request body is not valid JSON: {exc}"
             raise
-        if not isinstance(data, dict):
+        if data is not None and not isinstance(data, dict):
+            # (`null` stands for no body: optional bodies such as an order's ship accept it.)
             request.body_error = "request body must be a JSON object"
             raise ValueError(request.body_error)
         return data
+
+
+REF_MARKER = "x-stockledger-ref"
+
+
+def schema_ref(component: str) -> dict[str, Any]:
+    """A JSON schema that the published OpenAPI schema shows as `$ref` to `component`.
+
+    For a field validated loosely in code but documented as a component (pydantic resolves a
+    literal `$ref` itself, so the reference is put in place after generation).
+    """
+    return {"type": "object", REF_MARKER: component}
+
+
+def _resolve_markers(node: Any) -> Any:
+    if isinstance(node, dict):
+        if REF_MARKER in node:
+            return {"$ref": f"#/components/schemas/{node[REF_MARKER]}"}
+        return {k: _resolve_markers(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_resolve_markers(v) for v in node]
+    return node
 
 
 def _error_schemas() -> dict[str, Any]:
@@ -99,7 +122,9 @@ def _error_codes(method: str, operation: dict[str, Any]) -> list[int]:
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the shared error responses and the Idempotency-Key header to every operation."""
-    schema.setdefault("components", {}).setdefault("schemas", {}).update(_error_schemas())
+    schema["components"] = _resolve_markers(schema.get("components", {}))
+    schema["paths"] = _resolve_markers(schema.get("paths", {}))
+    schema["components"].setdefault("schemas", {}).update(_error_schemas())
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
