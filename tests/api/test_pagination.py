@@ -111,3 +111,28 @@ def test_keyset_page_descends_by_timestamp_and_id(user):
     assert names == ["t1", "t0", "t3", "t2", "t4"]
     with pytest.raises(InvalidInput):
         keyset_page(qs, order=("name", "id"), limit=2, cursor=encode_cursor(order, [now, 1]))
+
+
+def test_a_documents_log_rows_page_in_recorded_order(api, company, warehouses, product_factory):
+    from stockledger.ledger.services import stock_set
+
+    main, east = warehouses
+    skus = [f"T-{i}" for i in range(3)]
+    for sku in skus:
+        stock_set(company=company, product=product_factory(sku), warehouse=main, physical_on_hand=5)
+    r = api.post(
+        "/transfers",
+        {
+            "sending_warehouse_id": main.id,
+            "receiving_warehouse_id": east.id,
+            "notes": "",
+            "lines": [{"sku": sku, "quantity": 1, "notes": ""} for sku in skus],
+        },
+    )
+    assert r.status_code == 201, r.content
+    items, pages = walk(api, f"/transfers/{r.json()['id']}/log", 4)
+    assert pages == 2
+    assert [i["sequence"] for i in items] == sorted(i["sequence"] for i in items)
+    assert sorted((i["sku"], i["warehouse_name"]) for i in items) == sorted(
+        (sku, w) for sku in skus for w in ("Main", "East")
+    )

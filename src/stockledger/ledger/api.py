@@ -71,6 +71,10 @@ def entry_out(entry: LogEntry) -> dict:
     return {c: getattr(entry, FIELD_FOR_COLUMN[c]) for c in COLUMNS}
 
 
+def entries_out(entries: list[LogEntry]) -> list[dict]:
+    return [entry_out(e) for e in entries]
+
+
 class OnHandIn(Schema):
     sku: str
     warehouse_id: int
