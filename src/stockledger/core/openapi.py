@@ -143,7 +143,10 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 )
             responses = operation.setdefault("responses", {})
             for code in _error_codes(method, operation):
-                if code in responses or str(code) in responses:
+                declared = responses.get(code) or responses.get(str(code))
+                if declared is not None:
+                    # A router may describe an error in its own words; the body is ErrorOut.
+                    declared.setdefault("content", error_content)
                     continue
                 response: dict[str, Any] = {
                     "description": ERROR_TEXT[code],
