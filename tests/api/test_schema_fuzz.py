@@ -6,6 +6,7 @@ schema documents (status code, content type, headers, body).
 """
 
 import os
+import re
 
 import pytest
 import schemathesis
@@ -23,7 +24,32 @@ from schemathesis.specs.openapi.checks import (
 
 from stockledger.wsgi import application
 
+ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def _datetimes(node):
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _datetimes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _datetimes(value)
+    elif isinstance(node, str) and ISO_DATETIME.match(node):
+        yield node
+
+
+@schemathesis.check
+def timestamps_are_utc(ctx, response, case):
+    """Every timestamp the API answers with is ISO 8601 in UTC (`Z`)."""
+    if not response.headers.get("content-type", [""])[0].startswith("application/json"):
+        return None
+    for value in _datetimes(response.json()):
+        assert value.endswith("Z"), f"timestamp not in UTC: {value}"
+    return None
+
+
 CHECKS = [
+    timestamps_are_utc,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,
