@@ -254,14 +254,17 @@ def test_api_import_and_writeback_run(api, channel, shop, log_of):
 
     written = api.get(f"/sales-channels/{channel.id}/written", {"limit": 2}).json()
     assert [(i["sku"], i["last_written"]) for i in written["items"]] == [("W-1", 12), ("G-1", 5)]
-    rest = api.get(f"/sales-channels/{channel.id}/written", {"after": written["next_after"]}).json()
+    rest = api.get(
+        f"/sales-channels/{channel.id}/written", {"cursor": written["next_cursor"]}
+    ).json()
     assert [(i["sku"], i["last_written"]) for i in rest["items"]] == [
         ("OVER", 0),
         ("IDLE", 0),
         ("KIT", 5),
     ]
-    assert rest["next_after"] is None
-    assert [s["kind"] for s in api.get(f"/sales-channels/{channel.id}/syncs").json()] == [
+    assert rest["next_cursor"] is None
+    syncs = api.get(f"/sales-channels/{channel.id}/syncs").json()["items"]
+    assert [s["kind"] for s in syncs] == [
         "import",
         "export",
     ]
@@ -359,9 +362,8 @@ def test_the_settings_page_selector_gathers_warehouses_mapping_rules_and_runs(
     assert [(r.product.sku, r.maximum) for r in detail.rules] == [("W-1", 3)]
     assert [s.label for s in detail.recent_syncs] == [run.label]
     assert detail.skus_written == 2
-    rows, next_key = channel_written(channel=channel, skus=["W-1"])
-    assert [(r.sku, r.last_written, r.event_id) for r in rows] == [("W-1", 3, run.label)]
-    assert next_key is None
+    rows = channel_written(channel=channel, skus=["W-1"])
+    assert [(r.product.sku, r.last_written, r.sync_id) for r in rows] == [("W-1", 3, run.id)]
 
 
 def test_the_openapi_schema_documents_the_channel_endpoints(api):

@@ -58,13 +58,13 @@ def test_rules_are_set_replaced_listed_and_deleted(api, channel, product_factory
     # PUT replaces the whole rule: limits left out are cleared.
     assert api.put(url, {"sku": "W-1", "minimum": -5}).status_code == 200
     assert api.put(url, {"sku": "A-1", "percent": 50}).status_code == 200
-    listed = api.get(url).json()
+    listed = api.get(url).json()["items"]
     assert [(r["sku"], r["maximum"], r["minimum"], r["percent"], r["reserve"]) for r in listed] == [
         ("A-1", None, None, 50, None),
         ("W-1", None, -5, None, None),
     ]
     assert api.delete(f"{url}/{widget.id}").status_code == 204
-    assert [r["sku"] for r in api.get(url).json()] == ["A-1"]
+    assert [r["sku"] for r in api.get(url).json()["items"]] == ["A-1"]
     response = api.delete(f"{url}/{widget.id}")
     assert response.status_code == 404
     assert "no writeback rule for W-1" in response.json()["detail"]

@@ -2,11 +2,13 @@
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, StrictInt
+from ninja import Body, Field, Path, Query, Router, Schema, Status
+from pydantic import StrictInt
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.pagination import PageQuery, keyset_page
+from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
 from .adapters.webhook import SIGNATURE_HEADER
@@ -17,9 +19,9 @@ from .selectors import (
     channel_for,
     channel_rules,
     channel_syncs,
-    channel_writeback_preview,
     channel_written,
     channels_for,
+    writeback_preview_lines,
 )
 from .services import (
     channel_create,
@@ -34,10 +36,19 @@ from .sync import channel_quantities_import, channel_writeback_run
 
 router = Router(tags=["sales channels"])
 
+# Ids are 64-bit: a larger number cannot name anything and must not reach the database.
+MAX_ID = 2**63 - 1
+
+
+def id_path():
+    return Path(..., ge=1, le=MAX_ID)
+
 
 class ChannelIn(Schema):
-    cart_type: str = Field(..., description="shopify, amazon, etsy, ebay, woocommerce, ...")
-    name: str
+    cart_type: str = Field(
+        ..., max_length=20, description="shopify, amazon, etsy, ebay, woocommerce, ..."
+    )
+    name: str = Field(..., min_length=1, max_length=200)
 
 
 class WarehouseRefOut(Schema):
@@ -119,13 +130,24 @@ def create_channel(request, payload: ChannelIn):
     return Status(201, {**_out(request, channel), "webhook_secret": channel.webhook_secret})
 
 
-@router.get("/sales-channels", response=list[ChannelOut], summary="List sales channels")
-def list_channels(request):
-    return [_out(request, c) for c in channels_for(company=request.company)]
+class ChannelListOut(Schema):
+    items: list[ChannelOut]
+    next_cursor: str | None
+
+
+@router.get("/sales-channels", response=ChannelListOut, summary="List sales channels (by name)")
+def list_channels(request, page: Query[PageQuery]):
+    return keyset_page(
+        channels_for(company=request.company),
+        order=("name", "id"),
+        limit=page.limit,
+        cursor=page.cursor,
+        transform=lambda rows: [_out(request, c) for c in rows],
+    )
 
 
 @router.get("/sales-channels/{channel_id}", response=ChannelOut, summary="A sales channel")
-def get_channel(request, channel_id: int):
+def get_channel(request, channel_id: int = id_path()):
     return _out(request, channel_for(company=request.company, channel_id=channel_id))
 
 
@@ -159,7 +181,7 @@ class SettingChangeOut(Schema):
     response=SettingChangeOut,
     summary="Choose the warehouses a channel receives (warehouse writeback by sales channel)",
 )
-def put_writeback(request, channel_id: int, payload: WritebackIn):
+def put_writeback(request, payload: WritebackIn, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     rows = channel_set_writeback_warehouses(
         company=request.company,
@@ -175,7 +197,7 @@ def put_writeback(request, channel_id: int, payload: WritebackIn):
     response=SettingChangeOut,
     summary="Map warehouses to the channel's own location ids (replaces the mapping)",
 )
-def put_locations(request, channel_id: int, payload: LocationsIn):
+def put_locations(request, payload: LocationsIn, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     rows = channel_set_locations(
         company=request.company,
@@ -206,7 +228,7 @@ class SecretOut(Schema):
     response=ChannelOut,
     summary="Deliver writebacks to a webhook URL (signed JSON), or back to manual",
 )
-def put_webhook(request, channel_id: int, payload: WebhookIn):
+def put_webhook(request, payload: WebhookIn, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     channel_set_webhook(
         company=request.company,
@@ -222,7 +244,7 @@ def put_webhook(request, channel_id: int, payload: WebhookIn):
     response=SecretOut,
     summary="The channel's webhook signing secret",
 )
-def get_secret(request, channel_id: int):
+def get_secret(request, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     return {"secret": channel.webhook_secret, "signature_header": SIGNATURE_HEADER}
 
@@ -232,7 +254,7 @@ def get_secret(request, channel_id: int):
     response=SecretOut,
     summary="Replace the webhook signing secret",
 )
-def rotate_secret(request, channel_id: int):
+def rotate_secret(request, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     secret = channel_secret_rotate(company=request.company, channel=channel)
     return {"secret": secret, "signature_header": SIGNATURE_HEADER}
@@ -273,14 +295,25 @@ def rule_out(rule: WritebackRule) -> dict:
     }
 
 
+class RuleListOut(Schema):
+    items: list[RuleOut]
+    next_cursor: str | None
+
+
 @router.get(
     "/sales-channels/{channel_id}/rules",
-    response=list[RuleOut],
-    summary="The channel's writeback rules per SKU",
+    response=RuleListOut,
+    summary="The channel's writeback rules per SKU (by SKU)",
 )
-def list_rules(request, channel_id: int):
+def list_rules(request, page: Query[PageQuery], channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
-    return [rule_out(r) for r in channel_rules(channel=channel)]
+    return keyset_page(
+        channel_rules(channel=channel),
+        order=("product__sku", "id"),
+        limit=page.limit,
+        cursor=page.cursor,
+        transform=lambda rows: [rule_out(r) for r in rows],
+    )
 
 
 @router.put(
@@ -288,7 +321,7 @@ def list_rules(request, channel_id: int):
     response=RuleOut,
     summary="Set (create or replace) the channel's writeback rule for a SKU",
 )
-def put_rule(request, channel_id: int, payload: RuleIn):
+def put_rule(request, payload: RuleIn, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     product = product_by_sku(company=request.company, sku=clean_sku(payload.sku))
     rule = channel_rule_set(
@@ -309,7 +342,7 @@ def put_rule(request, channel_id: int, payload: RuleIn):
     response={204: None},
     summary="Remove the channel's writeback rule for a product",
 )
-def delete_rule(request, channel_id: int, product_id: int):
+def delete_rule(request, channel_id: int = id_path(), product_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     product = get_for_company(Product, request.company, product_id, label="product")
     channel_rule_delete(company=request.company, channel=channel, product=product)
@@ -326,7 +359,7 @@ class QuantityIn(Schema):
 
 class QuantitiesIn(Schema):
     quantities: list[QuantityIn] = Field(..., description="what the channel shows per SKU")
-    read_at: AwareDatetime | None = Field(
+    read_at: Timestamp | None = Field(
         None, description="when the channel read them (created_at of the rows); now by default"
     )
 
@@ -371,7 +404,7 @@ def sync_out(sync: ChannelSync) -> dict:
     response={201: SyncOut},
     summary="The channel reports the quantities it shows (import rows; stock unchanged)",
 )
-def post_quantities(request, channel_id: int, payload: QuantitiesIn):
+def post_quantities(request, payload: QuantitiesIn, channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
     sync = channel_quantities_import(
         company=request.company,
@@ -387,7 +420,9 @@ def post_quantities(request, channel_id: int, payload: QuantitiesIn):
     response={201: SyncOut},
     summary="Compute and write back quantities (export rows); a failed delivery is in the run",
 )
-def post_writeback_run(request, channel_id: int, payload: WritebackRunIn | None = None):
+def post_writeback_run(
+    request, channel_id: int = id_path(), payload: WritebackRunIn | None = Body(None)
+):
     channel = channel_for(company=request.company, channel_id=channel_id)
     payload = payload or WritebackRunIn()
     sync = channel_writeback_run(
@@ -399,25 +434,33 @@ def post_writeback_run(request, channel_id: int, payload: WritebackRunIn | None 
     return Status(201, sync_out(sync))
 
 
+class SyncListOut(Schema):
+    items: list[SyncOut]
+    next_cursor: str | None
+
+
+class SyncFilters(PageQuery):
+    kind: str | None = Field(None, pattern="^(import|export)$", description="import or export")
+
+
 @router.get(
     "/sales-channels/{channel_id}/syncs",
-    response=list[SyncOut],
-    summary="The channel's recent imports and writeback runs, newest first",
+    response=SyncListOut,
+    summary="The channel's imports and writeback runs, newest first",
 )
-def list_syncs(
-    request,
-    channel_id: int,
-    kind: str | None = Query(None, pattern="^(import|export)$"),
-    limit: int = Query(20, ge=1, le=200),
-):
+def list_syncs(request, filters: Query[SyncFilters], channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
-    return [sync_out(s) for s in channel_syncs(channel=channel, kind=kind)[:limit]]
+    return keyset_page(
+        channel_syncs(channel=channel, kind=filters.kind),
+        order=("-id",),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        transform=lambda rows: [sync_out(s) for s in rows],
+    )
 
 
-class PageFilters(Schema):
-    after: int | None = Field(None, description="the next_after of the previous page")
-    limit: int = Field(100, ge=1, le=1000)
-    sku: list[str] | None = Field(None, description="repeat to ask for several")
+class SkuFilters(PageQuery):
+    sku: list[str] | None = Field(None, description="only these SKUs (repeat the parameter)")
 
 
 class WrittenItemOut(Schema):
@@ -425,25 +468,37 @@ class WrittenItemOut(Schema):
     sku: str
     last_written: int
     last_written_at: datetime
-    event_id: str
+    event_id: str = Field(..., description="the run that wrote it")
 
 
-class WrittenPageOut(Schema):
+class WrittenListOut(Schema):
     items: list[WrittenItemOut]
-    next_after: int | None
+    next_cursor: str | None
 
 
 @router.get(
     "/sales-channels/{channel_id}/written",
-    response=WrittenPageOut,
+    response=WrittenListOut,
     summary="What the channel was last told per SKU (connectors of manual channels read this)",
 )
-def get_written(request, channel_id: int, filters: Query[PageFilters]):
+def get_written(request, filters: Query[SkuFilters], channel_id: int = id_path()):
     channel = channel_for(company=request.company, channel_id=channel_id)
-    rows, next_after = channel_written(
-        channel=channel, after_product_id=filters.after, limit=filters.limit, skus=filters.sku
+    return keyset_page(
+        channel_written(channel=channel, skus=filters.sku),
+        order=("product_id",),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        transform=lambda rows: [
+            {
+                "product_id": r.product_id,
+                "sku": r.product.sku,
+                "last_written": r.last_written,
+                "last_written_at": r.last_written_at,
+                "event_id": f"{ChannelSync.Kind.EXPORT}-{r.sync_id}" if r.sync_id else "",
+            }
+            for r in rows
+        ],
     )
-    return {"items": [r.__dict__ for r in rows], "next_after": next_after}
 
 
 class PreviewItemOut(Schema):
@@ -453,34 +508,36 @@ class PreviewItemOut(Schema):
     explanation: str
 
 
-class PreviewPageOut(Schema):
+class PreviewListOut(Schema):
     items: list[PreviewItemOut]
-    next_after: int | None
+    next_cursor: str | None
 
 
 @router.get(
     "/sales-channels/{channel_id}/writeback-preview",
-    response=PreviewPageOut,
+    response=PreviewListOut,
     summary="What a writeback run would write now, with the computation (writes nothing)",
 )
-def get_preview(request, channel_id: int, filters: Query[PageFilters]):
-    channel = channel_for(company=request.company, channel_id=channel_id)
-    lines, next_after = channel_writeback_preview(
-        company=request.company,
-        channel=channel,
-        after_product_id=filters.after,
+def get_preview(request, filters: Query[SkuFilters], channel_id: int = id_path()):
+    company = request.company
+    channel = channel_for(company=company, channel_id=channel_id)
+    products = Product.objects.filter(company=company)
+    if filters.sku:
+        products = products.filter(sku__in=filters.sku)
+    return keyset_page(
+        products,
+        order=("id",),
         limit=filters.limit,
-        skus=filters.sku,
-    )
-    return {
-        "items": [
+        cursor=filters.cursor,
+        transform=lambda rows: [
             {
                 "product_id": line.product_id,
                 "sku": line.sku,
                 "quantity": line.quantity,
                 "explanation": line.explanation,
             }
-            for line in lines
+            for line in writeback_preview_lines(
+                company=company, channel=channel, product_ids=[p.id for p in rows]
+            )
         ],
-        "next_after": next_after,
-    }
+    )

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.db.models import QuerySet
 
-from stockledger.catalog.models import Product
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.warehouses.models import Warehouse
@@ -91,60 +89,21 @@ def channel_syncs(*, channel: SalesChannel, kind: str | None = None) -> QuerySet
     return qs.order_by("-id")
 
 
-@dataclass(frozen=True)
-class WrittenRow:
-    product_id: int
-    sku: str
-    last_written: int
-    last_written_at: datetime
-    event_id: str  # the run that wrote it ("export-<n>")
-
-
 def channel_written(
-    *,
-    channel: SalesChannel,
-    after_product_id: int | None = None,
-    limit: int = 100,
-    skus: Sequence[str] | None = None,
-) -> tuple[list[WrittenRow], int | None]:
-    """What the channel was last told per SKU, by product id (keyset: pass the returned
-    next key as `after_product_id`); the rows and the next key (None at the end)."""
-    qs = ChannelSkuState.objects.filter(channel=channel).order_by("product_id")
+    *, channel: SalesChannel, skus: Sequence[str] | None = None
+) -> QuerySet[ChannelSkuState]:
+    """What the channel was last told per SKU (with the product), by product id."""
+    qs = ChannelSkuState.objects.filter(channel=channel).select_related("product")
     if skus:
         qs = qs.filter(product__sku__in=list(skus))
-    if after_product_id is not None:
-        qs = qs.filter(product_id__gt=after_product_id)
-    rows = list(
-        qs.values_list("product_id", "product__sku", "last_written", "last_written_at", "sync_id")[
-            : limit + 1
-        ]
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    out = [
-        WrittenRow(pid, sku, q, at, f"{ChannelSync.Kind.EXPORT}-{sync_id}" if sync_id else "")
-        for pid, sku, q, at, sync_id in rows
-    ]
-    return out, (rows[-1][0] if more else None)
+    return qs.order_by("product_id")
 
 
-def channel_writeback_preview(
-    *,
-    company: Company,
-    channel: SalesChannel,
-    after_product_id: int | None = None,
-    limit: int = 100,
-    skus: Sequence[str] | None = None,
-) -> tuple[list[WritebackLine], int | None]:
-    """What a writeback run would write now, per product (by product id, keyset), with the
-    explanation; writes nothing."""
-    qs = Product.objects.filter(company=company).order_by("id")
-    if skus:
-        qs = qs.filter(sku__in=list(skus))
-    if after_product_id is not None:
-        qs = qs.filter(id__gt=after_product_id)
-    ids = list(qs.values_list("id", flat=True)[: limit + 1])
-    more = len(ids) > limit
-    ids = ids[:limit]
-    lines = writeback_lines(company=company, channel=channel, product_ids=ids) if ids else []
-    return lines, (ids[-1] if more else None)
+def writeback_preview_lines(
+    *, company: Company, channel: SalesChannel, product_ids: Sequence[int]
+) -> list[WritebackLine]:
+    """What a writeback run would write now for these products, with the explanation;
+    writes nothing."""
+    if not product_ids:
+        return []
+    return writeback_lines(company=company, channel=channel, product_ids=product_ids)
