@@ -8,11 +8,12 @@ from datetime import datetime
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, model_validator
+from pydantic import model_validator
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.errors import InvalidInput
+from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -71,6 +72,10 @@ class LogEntryOut(Schema):
 
 def entry_out(entry: LogEntry) -> dict:
     return {c: getattr(entry, FIELD_FOR_COLUMN[c]) for c in COLUMNS}
+
+
+def entries_out(entries: list[LogEntry]) -> list[dict]:
+    return [entry_out(e) for e in entries]
 
 
 # The log page is serialized straight from value tuples, in LogEntryOut's field order and with
@@ -147,8 +152,8 @@ class LogFilters(Schema):
     event_type: list[str] | None = Field(None, description="repeat to filter on several")
     warehouse_id: list[int] | None = None
     cart_id: list[int] | None = None
-    since: AwareDatetime | None = Field(None, description="inclusive, ISO 8601 with offset")
-    until: AwareDatetime | None = Field(None, description="exclusive, ISO 8601 with offset")
+    since: Timestamp | None = Field(None, description="inclusive, ISO 8601 with offset")
+    until: Timestamp | None = Field(None, description="exclusive, ISO 8601 with offset")
     order: str = Field("desc", pattern="^(asc|desc)$", description="desc = newest first")
 
 

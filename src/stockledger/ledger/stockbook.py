@@ -107,12 +107,15 @@ class StockBook:
 
     def save(self) -> None:
         new = [s for s in self.dirty.values() if s.pk is None]
+        # By identity: `stock not in new` compared models one by one (quadratic: 36 s for
+        # 10,000 new stock rows in one record).
+        created = {id(s) for s in new}
         if new:
             Stock.objects.bulk_create(new)
         changed = [
             (stock.physical_on_hand, stock.committed, stock.pk)
             for stock in self.dirty.values()
-            if stock not in new
+            if id(stock) not in created
         ]
         if changed:
             connection = connections[router.db_for_write(Stock)]
