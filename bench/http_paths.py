@@ -2,8 +2,6 @@
 
 - log_page: `GET /api/v1/products/{id}/log?limit=50&cursor=...` at depths spread over the whole
   1M-row history, p99 latency, against the bare keyset query through the driver.
-- bulk_order_import: `POST /api/v1/orders/bulk` of 1,000 orders x 3 lines per request, against
-  executemany of the same rows in 1,000-row transactions.
 """
 
 from __future__ import annotations
@@ -121,21 +119,3 @@ def log_page(ctx: Context) -> list[Result]:
         ("reference path", "driver: keyset WHERE (created_at, id) < (?, ?) ... LIMIT 51, fetchall"),
     ]
     return [result]
-
-
-def bulk_orders_available() -> bool:
-    """Whether `POST /orders/bulk` exists in this build (it comes with the orders work)."""
-    from stockledger.api import api
-
-    for _prefix, router in api._routers:
-        for path in getattr(router, "path_operations", {}):
-            if path.rstrip("/").endswith("orders/bulk"):
-                return True
-    return False
-
-
-def bulk_order_import(ctx: Context) -> list[Result]:
-    if not bulk_orders_available():
-        print("SKIPPED: bulk_order_import - POST /orders/bulk is not in this build yet", flush=True)
-        return []
-    raise NotImplementedError("bulk_order_import lands with POST /orders/bulk")
