@@ -25,7 +25,7 @@ from django.db import connections, router
 from django.db.models import signals
 from django.db.models.base import ModelState
 
-from .models import LogEntry
+from .models import DocumentType, EventType, LogEntry, OrderStep
 
 _CONCRETE = tuple(LogEntry._meta.concrete_fields)
 _FIELDS = tuple(f for f in _CONCRETE if not f.primary_key)
@@ -54,7 +54,11 @@ _ORDINARY = tuple(
     i for i, f in enumerate(_FIELDS) if _COLUMN_TYPES[i] is not None and f not in _SELF_SETTING
 )
 _SPECIAL = tuple((i, f) for i, f in enumerate(_FIELDS) if i not in _ORDINARY)
-_ALLOWED = frozenset((i, t) for i in _ORDINARY for t in _COLUMN_TYPES[i])
+# The ledger's own choices are str enums: drivers take them as the strings they are.
+_STR_ENUMS = (EventType, OrderStep, DocumentType)
+_ALLOWED = frozenset((i, t) for i in _ORDINARY for t in _COLUMN_TYPES[i]) | frozenset(
+    (i, enum) for i in _ORDINARY if str in _COLUMN_TYPES[i] for enum in _STR_ENUMS
+)
 _GET_ALL = operator.attrgetter(*(f.attname for f in _FIELDS))
 _GET_ORDINARY = operator.itemgetter(*_ORDINARY)
 
