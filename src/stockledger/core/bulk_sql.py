@@ -5,10 +5,15 @@ row: for 100,000 log rows that was most of a setting change's time. The callers 
 rows as tuples of database values already.
 """
 
+import operator
 from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
+from django.db import connections, router
 from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
 
 # PostgreSQL takes at most 65,535 parameters per statement.
 PG_PARAMS = 60_000
@@ -58,3 +63,130 @@ def insert_many(
             head + ", ".join([one_row] * len(batch)) + suffix,
             [value for row in batch for value in row],
         )
+
+
+# --- new model objects, ids returned ---------------------------------------------------------
+
+_STORED_TYPE = {
+    "BigIntegerField": int,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "SmallIntegerField": int,
+    "ForeignKey": int,
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+}
+_NONE = type(None)
+
+
+class _Shape:
+    """What inserting one model's objects needs, worked out once per model and database."""
+
+    def __init__(self, model: type[Model], connection) -> None:
+        qn = connection.ops.quote_name
+        self.fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+        self.getter = operator.attrgetter(*(f.attname for f in self.fields))
+        self_setting = {
+            f
+            for f in self.fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        }
+        self.stored = tuple(
+            frozenset({_STORED_TYPE[f.get_internal_type()], _NONE})
+            if f.get_internal_type() in _STORED_TYPE and f not in self_setting
+            else None
+            for f in self.fields
+        )
+        self.ordinary = tuple(i for i, t in enumerate(self.stored) if t is not None)
+        self.get_ordinary = operator.itemgetter(*self.ordinary)
+        self.special = tuple((i, f) for i, f in enumerate(self.fields) if self.stored[i] is None)
+        # (column, type) pairs a value may have and go to the driver as it is; str and int
+        # enums (TextChoices, IntegerChoices) join on first sight.
+        self.allowed = {(i, t) for i in self.ordinary for t in self.stored[i]}
+        table = qn(model._meta.db_table)
+        self.head = f"INSERT INTO {table} ({', '.join(qn(f.column) for f in self.fields)}) "
+        self.tail = f" RETURNING {table}.{qn(model._meta.pk.column)}"
+        self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in self.fields)
+            self.unnest = f"SELECT * FROM unnest({arrays})"
+            self.per_statement = PG_ARRAY_ROWS
+        else:
+            self.unnest = None
+            self.per_statement = max(
+                1, connection.ops.bulk_batch_size(list(self.fields), [None] * 10_000)
+            )
+
+    def prepare(self, obj: Model, connection, sqlite: bool) -> list:
+        values = list(self.getter(obj))
+        types = zip(self.ordinary, map(type, self.get_ordinary(values)), strict=True)
+        if not self.allowed.issuperset(types):
+            for i in self.ordinary:
+                value = values[i]
+                if (i, type(value)) in self.allowed:
+                    continue
+                plain = next(iter(self.stored[i] - {_NONE}))
+                if isinstance(value, Enum) and isinstance(value, plain) and plain is not bool:
+                    self.allowed.add((i, type(value)))  # drivers take it as the str / int it is
+                else:
+                    values[i] = self.fields[i].get_db_prep_save(value, connection)
+        for i, field in self.special:
+            value = field.pre_save(obj, True)
+            if (
+                type(value) is datetime
+                and value.tzinfo is not None
+                and field.get_internal_type() == "DateTimeField"
+            ):
+                # As DateTimeField prepares an aware datetime: as it is for PostgreSQL,
+                # naive text in the connection's zone for SQLite.
+                if sqlite:
+                    values[i] = str(value.astimezone(connection.timezone).replace(tzinfo=None))
+                    continue
+                if connection.vendor == "postgresql":
+                    values[i] = value
+                    continue
+            values[i] = field.get_db_prep_save(value, connection)
+        return values
+
+
+_shapes: dict[tuple[type[Model], str, str], _Shape] = {}
+
+
+def insert_objects(model: type[Model], objs: Sequence[Model]) -> list[Model]:
+    """Insert new `model` objects in order, as `bulk_create` does (each field's pre_save and
+    database preparation, skipped for values already of the type the field stores), set
+    their ids and return them. One statement per batch, its SQL kept: multi-row VALUES on
+    SQLite, INSERT ... SELECT FROM unnest on PostgreSQL (psycopg re-parses a multi-row VALUES
+    statement on every call). Other databases: `bulk_create`."""
+    objs = list(objs)
+    if not objs:
+        return objs
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return model._default_manager.bulk_create(objs)
+    key = (model, connection.vendor, alias)
+    shape = _shapes.get(key)
+    if shape is None:
+        shape = _shapes[key] = _Shape(model, connection)
+    sqlite = connection.vendor == "sqlite"
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), shape.per_statement):
+            batch = objs[start : start + shape.per_statement]
+            rows = [shape.prepare(obj, connection, sqlite) for obj in batch]
+            if sqlite:
+                sql = shape.head + "VALUES " + ", ".join([shape.row] * len(batch)) + shape.tail
+                cursor.execute(sql, [value for row in rows for value in row])
+            else:
+                columns = [list(column) for column in zip(*rows, strict=True)]
+                cursor.execute(shape.head + shape.unnest + shape.tail, columns)
+            ids = cursor.fetchall()
+            if len(ids) != len(batch):
+                raise RuntimeError(f"inserted {len(batch)} rows, {len(ids)} ids came back")
+            for obj, (pk,) in zip(batch, ids, strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = alias
+    return objs
