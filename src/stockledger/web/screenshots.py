@@ -1,0 +1,204 @@
+"""`make screenshots`: serve the demo data and take a PNG of each major page.
+
+    python -m stockledger.web.screenshots docs/screenshots
+
+Starts `stockledger serve --demo-if-empty` (with its job worker) on a free port with a
+temporary STOCKLEDGER_HOME and SQLite, signs in with the demo login and drives Debian's
+Chromium through the pages with Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1360, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit {server.returncode}) before it was ready")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"the server did not answer {url}/healthz within {timeout:.0f} s")
+
+
+def demo_password(home: Path) -> str:
+    text = (home / "demo-login.txt").read_text()
+    match = re.search(r"password (\S+)", text)
+    if not match:
+        raise SystemExit(f"no password in {home / 'demo-login.txt'}: {text!r}")
+    return match.group(1)
+
+
+class Shooter:
+    def __init__(self, page, base: str, out: Path) -> None:
+        self.page = page
+        self.base = base
+        self.out = out
+        self.taken: list[Path] = []
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+        self.settle()
+
+    def settle(self) -> None:
+        self.page.wait_for_load_state("networkidle")
+        # HTMX swaps (the lazy chart) run after load: wait for them to finish.
+        self.page.wait_for_function("!document.querySelector('.htmx-request')")
+
+    def shot(self, name: str, *, full_page: bool = True) -> None:
+        path = self.out / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        self.taken.append(path)
+        print(f"  {path}")
+
+    def open_product(self, sku: str) -> None:
+        self.go(f"/products/?q={sku}")
+        self.page.get_by_role("link", name=sku, exact=True).first.click()
+        self.settle()
+
+
+def tour(s: Shooter) -> None:
+    """The pages, in the order a merchant meets them."""
+    page = s.page
+    s.go("/products/")
+    s.shot("02-products")
+    s.go("/products/?q=mug")
+    s.shot("03-products-search", full_page=False)
+    s.open_product("MUG-ENM-12-BLK")
+    s.shot("04-product-detail")
+    page.select_option("#log-filters select[name=event_type]", "on_hand")
+    s.settle()
+    page.locator("#log-card").scroll_into_view_if_needed()
+    s.shot("05-product-log-filtered", full_page=False)
+    s.open_product("KIT-CAMP-KITCHEN")
+    s.shot("06-kit-detail")
+    s.open_product("GIFT-CANDLE-BOX")
+    s.shot("07-manufactured-detail")
+    s.open_product("SOCK-HIK-M")
+    page.fill("#on-hand-form input[name=quantity]", "-1000000")
+    page.check("#on-hand-form input[value=adjust]")
+    page.click("#on-hand-form button[type=submit]")
+    s.settle()
+    page.locator("#on-hand").scroll_into_view_if_needed()
+    s.shot("08-adjust-error", full_page=False)
+    for name, path in extra_pages():
+        s.go(path)
+        s.shot(name)
+
+
+def extra_pages() -> list[tuple[str, str]]:
+    """Document and activity pages (each listed once its app has pages)."""
+    from django.urls import NoReverseMatch, reverse
+
+    pages = []
+    for name, url_name in [
+        ("10-orders", "web:order_list"),
+        ("11-purchase-orders", "web:po_list"),
+        ("12-transfers", "web:transfer_list"),
+        ("13-returns", "web:return_list"),
+        ("14-manufacturing", "web:mo_list"),
+        ("15-channels", "web:channel_list"),
+        ("16-exports", "web:export_list"),
+    ]:
+        try:
+            pages.append((name, reverse(url_name)))
+        except NoReverseMatch:
+            continue
+    return pages
+
+
+def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        raise SystemExit(f"screenshots need {CHROMIUM} (make browser-deps)")
+    out.mkdir(parents=True, exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="stockledger-shots-"))
+    env = dict(os.environ, STOCKLEDGER_HOME=str(home), DATABASE_URL="", DEBUG="false")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stockledger.cli", "serve", "--demo-if-empty", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(base, server)
+        password = demo_password(home)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=DESKTOP)
+            shooter = Shooter(page, base, out)
+            shooter.go("/login/")
+            shooter.shot("01-sign-in", full_page=False)
+            page.fill("input[name=username]", "demo")
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            shooter.settle()
+            steps(shooter)
+            phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
+            phone.context.add_cookies(page.context.cookies())
+            phone_shooter = Shooter(phone, base, out)
+            phone_shooter.open_product("MUG-ENM-12-BLK")
+            phone_shooter.shot("09-phone-product", full_page=False)
+            shooter.taken += phone_shooter.taken
+            browser.close()
+        return shooter.taken
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "docs/screenshots")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stockledger.settings")
+    os.environ.setdefault("STOCKLEDGER_HOME", tempfile.mkdtemp(prefix="stockledger-shots-cfg-"))
+    import django
+
+    django.setup()
+    print(f"Screenshots of the demo data into {out}/")
+    taken = run(out)
+    print(f"{len(taken)} screenshots written.")
+
+
+if __name__ == "__main__":
+    main()
