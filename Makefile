@@ -10,7 +10,8 @@ export STOCKLEDGER_HOME ?= $(CURDIR)/var
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]' >$(VENV)/pip.log 2>&1 \
+	  || { grep -v "^WARNING: Location 'file:" $(VENV)/pip.log; exit 1; }
 	@touch $@
 
 install: $(BIN)/stockledger
@@ -19,8 +20,8 @@ run: install
 	$(BIN)/stockledger serve --demo-if-empty
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 check: install
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/check $(BIN)/stockledger check

@@ -159,6 +159,19 @@ LOGGING = {
     },
 }
 
+# Behind TLS in production (`STOCKLEDGER_HTTPS=true`): HTTPS only, secure cookies, HSTS. Off by
+# default because a fresh self-hosted install serves plain HTTP on 127.0.0.1.
+STOCKLEDGER_HTTPS = _env_bool("STOCKLEDGER_HTTPS", False)
+if STOCKLEDGER_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     CSRF_COOKIE_HTTPONLY = False

@@ -38,3 +38,18 @@ def test_the_orm_offers_no_update_or_delete_of_a_log_row(entry):
         with transaction.atomic():
             LogEntry.objects.filter(pk=entry.pk).delete()
     assert LogEntry.objects.get(pk=entry.pk).quantity == 5
+
+
+def test_the_admin_offers_no_way_to_add_change_or_delete_log_rows(entry, rf):
+    from django.contrib import admin
+
+    from stockledger.core.models import User
+    from stockledger.ledger.models import LogEntry
+
+    model_admin = admin.site._registry[LogEntry]
+    request = rf.get("/admin/")
+    request.user = User(is_superuser=True, is_staff=True)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, entry)
+    assert not model_admin.has_delete_permission(request, entry)
+    assert "delete_selected" not in model_admin.get_actions(request)

@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from .models import LogEntry
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """Read-only: the log is append-only, rows are written only by the ledger service."""
+
+    list_display = (
+        "id",
+        "created_at",
+        "company",
+        "sku",
+        "event_type",
+        "quantity",
+        "physical_on_hand",
+        "available_on_hand",
+        "warehouse_name",
+    )
+    list_filter = ("event_type",)
+    search_fields = ("sku", "event_id")
+    list_select_related = ("company",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
