@@ -79,7 +79,7 @@ def test_channels_show_what_was_last_written_back(signed_in, company, warehouses
     html = page(signed_in, mug).split("<h3>Sales channels</h3>")[1].split("</table>")[0]
     shop_row = html.split("My Shop")[1].split("</tr>")[0]
     assert '<td class="num">9</td>' in shop_row
-    assert "never" in html.split("Quiet Etsy")[1].split("</tr>")[0]
+    assert "no writeback" in html.split("Quiet Etsy")[1].split("</tr>")[0]
 
 
 def test_quantities_block_refreshes_alone(signed_in, company, warehouses, product_factory):

@@ -78,18 +78,32 @@ class ChannelRow:
     last_import: LogEntry | None
 
 
+# How far back the product page looks for each channel's last import/export row: a bounded
+# read on the (product, created_at) index, however long the log.
+RECENT_ROWS = 5000
+
+
 def _channel_rows(product: Product) -> list[ChannelRow]:
     """Each channel with what we last wrote to it and what it last said it shows."""
+    channels = list(SalesChannel.objects.filter(company=product.company).order_by("name"))
+    if not channels:
+        return []
+    recent = (
+        LogEntry.objects.filter(product=product)
+        .order_by("-created_at", "-id")
+        .values_list("id", "event_type", "cart_id")[:RECENT_ROWS]
+    )
+    wanted = {EventType.EXPORT.value, EventType.IMPORT.value}
+    last: dict[tuple[str, int], int] = {}
+    for pk, event_type, cart_id in recent:
+        if event_type in wanted and cart_id is not None:
+            last.setdefault((event_type, cart_id), pk)
+    entries = LogEntry.objects.in_bulk(list(last.values()))
     rows = []
-    for channel in SalesChannel.objects.filter(company=product.company).order_by("name"):
-        last = {}
-        for event_type in (EventType.EXPORT, EventType.IMPORT):
-            last[event_type] = (
-                LogEntry.objects.filter(product=product, event_type=event_type, cart_id=channel.id)
-                .order_by("-created_at", "-id")
-                .first()
-            )
-        rows.append(ChannelRow(channel, last[EventType.EXPORT], last[EventType.IMPORT]))
+    for channel in channels:
+        export_id = last.get((EventType.EXPORT.value, channel.id))
+        import_id = last.get((EventType.IMPORT.value, channel.id))
+        rows.append(ChannelRow(channel, entries.get(export_id), entries.get(import_id)))
     return rows
 
 
