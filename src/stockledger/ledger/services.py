@@ -91,8 +91,11 @@ class LogLine:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def _lock_products(company: Company, product_ids: set[int]) -> None:
-    """Lock product rows in id order: the serialization point for their stock and log rows."""
+def lock_products(company: Company, product_ids: set[int]) -> None:
+    """Lock product rows in id order: the serialization point for their stock and log rows.
+
+    Services that must read quantities before calling `ledger_record` (to validate a transfer,
+    say) lock first with this; the ledger locks the same rows again, which is a no-op."""
     ids = sorted(product_ids)
     for chunk in chunks(ids):
         list(
@@ -139,7 +142,6 @@ def ledger_record(
     if user is not None:
         common.setdefault("user_name", user.get_username())
 
-    changing: set[int] = set()
     involved: set[int] = set()
     kit_ids: set[int] = set()
     for line in lines:
@@ -157,12 +159,15 @@ def ledger_record(
         if line.physical_change or line.committed_change:
             if line.warehouse is None:
                 raise InvalidInput("a stock change needs a warehouse", field="warehouse_id")
-            changing.add(line.product.id)
 
-    _lock_products(company, changing)
-    book = StockBook(company, involved)
-    if kit_ids:
-        book.load_more(book.load_kits(kit_ids))
+    # Lock every product whose quantities this record reads, not only those it changes: a
+    # row that only records a fact (import, export, a kit's order line) must see the totals as
+    # of its place in the sequence, or replay would find it out of step with a concurrent
+    # change. Kits are read through their components, so those are locked too.
+    book = StockBook(company, involved, load=False)
+    component_ids = book.load_kits(kit_ids) if kit_ids else set()
+    lock_products(company, involved | component_ids)
+    book.reload(involved | component_ids)
 
     entries: list[LogEntry] = []
     for line in lines:
@@ -259,7 +264,7 @@ def stock_set(
     if product.kind == ProductKind.KIT:
         raise InvalidInput(f"{product.sku} is a kit: kits hold no stock", field="sku")
     note = _check_note(note)
-    _lock_products(company, {product.id})
+    lock_products(company, {product.id})
     current = (
         Stock.objects.filter(product=product, warehouse=warehouse)
         .values_list("physical_on_hand", flat=True)

@@ -20,14 +20,20 @@ def chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 class StockBook:
     """The stock rows of the products a record touches, as they change line by line."""
 
-    def __init__(self, company: Company, product_ids: set[int]) -> None:
+    def __init__(self, company: Company, product_ids: set[int], *, load: bool = True) -> None:
         self.company = company
         self.rows: dict[tuple[int, int], Stock] = {}
         self.by_product: dict[int, list[Stock]] = {}
         self.dirty: dict[tuple[int, int], Stock] = {}
         self.kits: dict[int, list[tuple[int, int]]] = {}
-        ids = sorted(product_ids)
-        for chunk in chunks(ids):
+        if load:
+            self.reload(product_ids)
+
+    def reload(self, product_ids: set[int]) -> None:
+        """Read the stock rows of these products (call once their rows are locked)."""
+        self.rows.clear()
+        self.by_product.clear()
+        for chunk in chunks(sorted(product_ids)):
             for stock in Stock.objects.filter(product_id__in=chunk):
                 self._add(stock)
 

@@ -1,5 +1,152 @@
-"""JSON API for manufacturing."""
+"""JSON API for manufacturing orders: create, list, read, finish."""
 
-from ninja import Router
+from datetime import datetime
+
+from ninja import Body, Field, Query, Router, Schema, Status
+
+from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.orders.api import ERRORS, ErrorOut, id_field, id_path, id_query
+from stockledger.warehouses.services import warehouse_by_id
+
+from .models import ManufacturingOrder
+from .selectors import mo_detail, mos_list, mos_page
+from .services import MAX_QUANTITY, mo_create, mo_finish
 
 router = Router(tags=["manufacturing"])
+
+
+class MoIn(Schema):
+    number: str = Field(..., min_length=1, max_length=100, description="unique in the company")
+    sku: str = Field(..., min_length=1, max_length=100, description="a product with a bom")
+    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+    warehouse_id: int = id_field("where the product is made and its components taken")
+
+
+class FinishIn(Schema):
+    quantity: int | None = Field(
+        None, ge=1, le=MAX_QUANTITY, description="units made now; leave out for all remaining"
+    )
+
+
+class MoComponentOut(Schema):
+    sku: str
+    product_id: int
+    quantity_per_unit: int
+
+
+class MoOut(Schema):
+    id: int
+    number: str
+    product_id: int
+    sku: str
+    quantity: int
+    finished_quantity: int
+    remaining: int
+    status: str = Field(..., description="open, partially_finished or finished")
+    warehouse_id: int
+    warehouse_name: str
+    created_at: datetime
+    components: list[MoComponentOut] = Field(
+        ..., description="the bill of materials as it was when the MO was created"
+    )
+
+
+class MoListOut(Schema):
+    items: list[MoOut]
+    next_cursor: str | None
+
+
+def mo_out(mo: ManufacturingOrder) -> dict:
+    return {
+        "id": mo.id,
+        "number": mo.number,
+        "product_id": mo.product_id,
+        "sku": mo.product.sku,
+        "quantity": mo.quantity,
+        "finished_quantity": mo.finished_quantity,
+        "remaining": mo.remaining,
+        "status": mo.status,
+        "warehouse_id": mo.warehouse_id,
+        "warehouse_name": mo.warehouse.name,
+        "created_at": mo.created_at,
+        "components": [
+            {
+                "sku": c.component.sku,
+                "product_id": c.component_id,
+                "quantity_per_unit": c.quantity_per_unit,
+            }
+            for c in mo.components.all()
+        ],
+    }
+
+
+@router.post(
+    "/manufacturing-orders",
+    response={201: MoOut, **ERRORS},
+    summary="Create a manufacturing order",
+    description="For a product with a bill of materials; changes no stock until finished.",
+)
+def create_mo(request, payload: MoIn):
+    company = request.company
+    product = product_by_sku(company=company, sku=clean_sku(payload.sku))
+    warehouse = warehouse_by_id(company=company, warehouse_id=payload.warehouse_id)
+    mo = mo_create(
+        company=company,
+        number=payload.number,
+        product=product,
+        quantity=payload.quantity,
+        warehouse=warehouse,
+        user=request.user,
+    )
+    return Status(201, mo_out(mo_detail(company=company, mo_id=mo.id)))
+
+
+@router.get(
+    "/manufacturing-orders",
+    response={200: MoListOut, 422: ErrorOut},
+    summary="List manufacturing orders, newest first",
+)
+def list_mos(
+    request,
+    status: str | None = Query(None, description="open, partially_finished, finished"),
+    product_id: int | None = id_query(),
+    warehouse_id: int | None = id_query(),
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+):
+    qs = mos_list(
+        company=request.company, status=status, product_id=product_id, warehouse_id=warehouse_id
+    )
+    rows, next_cursor = mos_page(qs, limit=limit, cursor=cursor)
+    return {"items": [mo_out(mo) for mo in rows], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/manufacturing-orders/{mo_id}",
+    response={200: MoOut, 404: ErrorOut},
+    summary="A manufacturing order",
+)
+def get_mo(request, mo_id: int = id_path()):
+    return mo_out(mo_detail(company=request.company, mo_id=mo_id))
+
+
+@router.post(
+    "/manufacturing-orders/{mo_id}/finish",
+    response={200: MoOut, **ERRORS},
+    summary="Finish a manufacturing order, all or part",
+    description=(
+        "Adds the units made to the product's physical on hand and consumes the components "
+        "(logs `mo_finished` rows). 422 naming the short components when there are not enough; "
+        "409 when the MO is finished or the quantity exceeds what remains."
+    ),
+)
+def finish_mo(request, mo_id: int = id_path(), payload: FinishIn | None = Body(None)):
+    company = request.company
+    mo = mo_detail(company=company, mo_id=mo_id)
+    mo_finish(
+        company=company,
+        mo=mo,
+        quantity=payload.quantity if payload is not None else None,
+        user=request.user,
+    )
+    return mo_out(mo_detail(company=company, mo_id=mo.id))

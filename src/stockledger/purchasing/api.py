@@ -1,5 +1,237 @@
-"""JSON API for purchasing."""
+"""JSON API for purchasing: purchase orders and their goods receipts."""
 
-from ninja import Router
+from datetime import datetime
+
+from ninja import Field, Query, Router, Schema, Status
+
+from stockledger.core.documents import QUANTITY_MAX
+from stockledger.core.paging import id_page
+from stockledger.core.tenancy import get_for_company
+from stockledger.ledger.api import LogEntryOut, entry_out
+from stockledger.warehouses.services import warehouse_by_id
+
+from .models import PurchaseOrder
+from .selectors import (
+    PurchaseOrderDetail,
+    purchase_order_detail,
+    purchase_order_log_entries,
+    purchase_orders_for,
+)
+from .services import purchase_order_create, purchase_order_receive
 
 router = Router(tags=["purchasing"])
+
+
+class LineIn(Schema):
+    sku: str
+    quantity: int = Field(..., ge=1, le=QUANTITY_MAX)
+
+
+class PurchaseOrderIn(Schema):
+    number: str = Field(..., description="unique within the company; the log's event_id")
+    warehouse_id: int = Field(..., description="where the goods will be received")
+    lines: list[LineIn] = Field(..., description="one line per SKU; kits are refused")
+
+
+class ReceiptIn(Schema):
+    number: str = Field(..., description="the goods receipt number, unique on this PO")
+    lines: list[LineIn] = Field(
+        ...,
+        description="SKUs on the PO and the quantities that arrived; partial and "
+        "over-receipts are allowed and recorded",
+    )
+
+
+class PurchaseOrderLineOut(Schema):
+    product_id: int
+    sku: str
+    ordered: int
+    received: int
+    outstanding: int
+    over_received: int
+
+
+class ReceiptLineOut(Schema):
+    product_id: int
+    sku: str
+    quantity: int
+
+
+class ReceiptOut(Schema):
+    id: int
+    number: str
+    received_at: datetime
+    user_name: str
+    lines: list[ReceiptLineOut]
+
+
+class PurchaseOrderOut(Schema):
+    id: int
+    number: str
+    warehouse_id: int
+    warehouse_name: str
+    status: str = Field(..., description="open, partial or received")
+    created_at: datetime
+    lines: list[PurchaseOrderLineOut]
+    receipts: list[ReceiptOut]
+
+
+class PurchaseOrderSummaryOut(Schema):
+    id: int
+    number: str
+    warehouse_id: int
+    warehouse_name: str
+    status: str
+    created_at: datetime
+    line_count: int
+    total_ordered: int
+    total_received: int
+
+
+class PurchaseOrderListOut(Schema):
+    items: list[PurchaseOrderSummaryOut]
+    next_cursor: str | None
+
+
+class ReceiptResultOut(Schema):
+    receipt: ReceiptOut
+    purchase_order: PurchaseOrderOut
+    entries: list[LogEntryOut] = Field(..., description="the po_received rows written")
+
+
+def receipt_out(receipt) -> dict:
+    return {
+        "id": receipt.id,
+        "number": receipt.number,
+        "received_at": receipt.received_at,
+        "user_name": receipt.user.get_username() if receipt.user else "",
+        "lines": [
+            {
+                "product_id": line.po_line.product_id,
+                "sku": line.po_line.product.sku,
+                "quantity": line.quantity,
+            }
+            for line in receipt.lines.all()
+        ],
+    }
+
+
+def purchase_order_out(detail: PurchaseOrderDetail) -> dict:
+    po = detail.purchase_order
+    return {
+        "id": po.id,
+        "number": po.number,
+        "warehouse_id": po.warehouse_id,
+        "warehouse_name": po.warehouse.name,
+        "status": po.status,
+        "created_at": po.created_at,
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "sku": line.product.sku,
+                "ordered": line.quantity_ordered,
+                "received": line.quantity_received,
+                "outstanding": line.outstanding,
+                "over_received": line.over_received,
+            }
+            for line in detail.lines
+        ],
+        "receipts": [receipt_out(r) for r in detail.receipts],
+    }
+
+
+@router.post(
+    "/purchase-orders", response={201: PurchaseOrderOut}, summary="Create a purchase order"
+)
+def create_purchase_order(request, payload: PurchaseOrderIn):
+    company = request.company
+    warehouse = warehouse_by_id(company=company, warehouse_id=payload.warehouse_id)
+    po = purchase_order_create(
+        company=company,
+        number=payload.number,
+        warehouse=warehouse,
+        lines=[line.dict() for line in payload.lines],
+        user=request.user,
+    )
+    detail = purchase_order_detail(company=company, purchase_order_id=po.id)
+    return Status(201, purchase_order_out(detail))
+
+
+@router.get(
+    "/purchase-orders", response=PurchaseOrderListOut, summary="List purchase orders, newest first"
+)
+def list_purchase_orders(
+    request,
+    status: str | None = Query(None, description="open, partial or received"),
+    number: str | None = Query(None, description="part of the PO number"),
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = None,
+):
+    qs = purchase_orders_for(company=request.company, status=status, number=number)
+    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
+    return {
+        "items": [
+            {
+                "id": po.id,
+                "number": po.number,
+                "warehouse_id": po.warehouse_id,
+                "warehouse_name": po.warehouse.name,
+                "status": po.status,
+                "created_at": po.created_at,
+                "line_count": po.line_count,
+                "total_ordered": po.total_ordered or 0,
+                "total_received": po.total_received or 0,
+            }
+            for po in rows
+        ],
+        "next_cursor": next_cursor,
+    }
+
+
+@router.get(
+    "/purchase-orders/{po_id}",
+    response=PurchaseOrderOut,
+    summary="A purchase order: lines with ordered and received so far, and its receipts",
+)
+def get_purchase_order(request, po_id: int):
+    return purchase_order_out(
+        purchase_order_detail(company=request.company, purchase_order_id=po_id)
+    )
+
+
+@router.post(
+    "/purchase-orders/{po_id}/receipts",
+    response={201: ReceiptResultOut},
+    summary="Record a goods receipt: adds stock at the PO's warehouse, logs po_received rows",
+)
+def receive_purchase_order(request, po_id: int, payload: ReceiptIn):
+    company = request.company
+    po = get_for_company(PurchaseOrder, company, po_id, label="purchase order")
+    receipt, entries = purchase_order_receive(
+        company=company,
+        purchase_order=po,
+        number=payload.number,
+        lines=[line.dict() for line in payload.lines],
+        user=request.user,
+    )
+    detail = purchase_order_detail(company=company, purchase_order_id=po.id)
+    receipt = next(r for r in detail.receipts if r.id == receipt.id)
+    return Status(
+        201,
+        {
+            "receipt": receipt_out(receipt),
+            "purchase_order": purchase_order_out(detail),
+            "entries": [entry_out(e) for e in entries],
+        },
+    )
+
+
+@router.get(
+    "/purchase-orders/{po_id}/log",
+    response=list[LogEntryOut],
+    summary="The Inventory Log rows this purchase order caused",
+)
+def purchase_order_log(request, po_id: int):
+    po = get_for_company(PurchaseOrder, request.company, po_id, label="purchase order")
+    rows = purchase_order_log_entries(company=request.company, purchase_order=po)
+    return [entry_out(e) for e in rows]

@@ -1,0 +1,68 @@
+"""Input checks shared by the document services (purchase orders, transfers, returns, ...).
+
+Each raises InvalidInput naming the request field, so the API and the pages can point at it.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db.models import Model
+
+from .errors import InvalidInput
+
+NUMBER_MAX = 100  # the log's event_id holds it
+NOTES_MAX = 2000
+QUANTITY_MAX = 1_000_000_000
+
+
+def clean_document_number(value: Any, *, field: str = "number") -> str:
+    """A document number as people type it: trimmed, non-empty, printable, at most 100 chars."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("number must be a non-empty string", field=field)
+    number = value.strip()
+    if len(number) > NUMBER_MAX:
+        raise InvalidInput(f"number is longer than {NUMBER_MAX} characters", field=field)
+    if any(ord(ch) < 32 for ch in number):
+        raise InvalidInput("number must not contain control characters", field=field)
+    return number
+
+
+def clean_quantity(value: Any, *, field: str, minimum: int = 1) -> int:
+    """A whole number of units between `minimum` and a billion."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput("quantity must be a whole number", field=field)
+    if value < minimum:
+        what = "positive" if minimum == 1 else f"at least {minimum}"
+        raise InvalidInput(f"quantity must be {what}", field=field)
+    if value > QUANTITY_MAX:
+        raise InvalidInput(f"quantity must be at most {QUANTITY_MAX}", field=field)
+    return value
+
+
+def clean_notes(value: Any, *, field: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput("notes must be text", field=field)
+    notes = value.strip()
+    if len(notes) > NOTES_MAX:
+        raise InvalidInput(f"notes are longer than {NOTES_MAX} characters", field=field)
+    return notes
+
+
+def clean_lines(lines: Any, *, field: str = "lines") -> Sequence[Mapping[str, Any]]:
+    """A non-empty list of line mappings (at most 1,000 lines per document)."""
+    if not isinstance(lines, Sequence) or isinstance(lines, str | bytes) or not lines:
+        raise InvalidInput("give at least one line", field=field)
+    if len(lines) > 1000:
+        raise InvalidInput("a document has at most 1000 lines", field=field)
+    for i, line in enumerate(lines):
+        if not isinstance(line, Mapping):
+            raise InvalidInput("each line must be an object", field=f"{field}[{i}]")
+    return lines
+
+
+def check_owned(obj: Model, company: Any, *, field: str, label: str) -> None:
+    """Refuse an object of another company handed to a service (callers resolve ids scoped)."""
+    if getattr(obj, "company_id", None) != company.id:
+        raise InvalidInput(f"unknown {label} {obj.pk!r}", field=field)
