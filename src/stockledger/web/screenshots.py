@@ -118,6 +118,11 @@ def tour(s: Shooter) -> None:
     for name, path in extra_pages():
         s.go(path)
         s.shot(name)
+        first = page.locator("table.data tbody tr td:first-child a").first
+        if first.count():
+            first.click()
+            s.settle()
+            s.shot(name + "-detail")
 
 
 def extra_pages() -> list[tuple[str, str]]:
@@ -127,6 +132,7 @@ def extra_pages() -> list[tuple[str, str]]:
     pages = []
     for name, url_name in [
         ("10-orders", "web:order_list"),
+        ("10b-transfer-form", "web:transfer_new"),
         ("11-purchase-orders", "web:po_list"),
         ("12-transfers", "web:transfer_list"),
         ("13-returns", "web:return_list"),

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import home, log, products, stock
+from .views import home, log, manufacturing, orders, products, purchasing, returns, stock, transfers
 
 app_name = "web"
 
@@ -25,4 +25,17 @@ urlpatterns = [
     path("products/<int:product_id>/log/", log.product_log, name="product_log"),
     path("products/<int:product_id>/chart/", log.product_chart, name="product_chart"),
     path("products/<int:product_id>/on-hand/", stock.product_on_hand, name="product_on_hand"),
+    path("orders/", orders.order_list, name="order_list"),
+    path("orders/<int:order_id>/", orders.order_view, name="order_detail"),
+    path("orders/<int:order_id>/<str:action>/", orders.order_action, name="order_action"),
+    path("purchase-orders/", purchasing.po_list, name="po_list"),
+    path("purchase-orders/<int:po_id>/", purchasing.po_detail, name="po_detail"),
+    path("transfers/", transfers.transfer_list, name="transfer_list"),
+    path("transfers/new/", transfers.transfer_new, name="transfer_new"),
+    path("transfers/new/line/", transfers.transfer_line_row, name="transfer_line_row"),
+    path("transfers/<int:transfer_id>/", transfers.transfer_view, name="transfer_detail"),
+    path("returns/", returns.return_list, name="return_list"),
+    path("returns/<int:return_id>/", returns.return_view, name="return_detail"),
+    path("manufacturing-orders/", manufacturing.mo_list, name="mo_list"),
+    path("manufacturing-orders/<int:mo_id>/", manufacturing.mo_view, name="mo_detail"),
 ]

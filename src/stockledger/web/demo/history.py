@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from random import Random
 
 from django.db import transaction
+from django.utils import timezone
 
-from stockledger.catalog.models import Product, ProductKind
+from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import product_create
 from stockledger.channels.models import SalesChannel
 from stockledger.channels.services import channel_create
 from stockledger.core.models import Company, User
 from stockledger.core.services import user_create
-from stockledger.ledger.services import stock_adjust, stock_set
+from stockledger.ledger.services import stock_set
 from stockledger.warehouses.models import Stock, Warehouse
 from stockledger.warehouses.services import warehouse_create
 
@@ -34,7 +36,7 @@ from .data import (
 
 @dataclass
 class Demo:
-    """What the demo built so far, handed from one step to the next."""
+    """What the demo built so far, and the work it has scheduled for later days."""
 
     company: Company
     user: User
@@ -46,14 +48,38 @@ class Demo:
     products: dict[str, Product] = field(default_factory=dict)
     demand: dict[str, int] = field(default_factory=dict)
     staff: list[User] = field(default_factory=list)
+    # (due day, what): orders to ship, receipts to record, MOs to finish, RMAs to receive
+    due: list[tuple[int, str, object]] = field(default_factory=list)
+    numbers: dict[str, int] = field(default_factory=dict)
 
     def at(self, day: int, hour: float) -> datetime:
         """A moment of a demo day (day 0 is 90 days ago), never in the future."""
         return min(self.start + timedelta(days=day, hours=hour), self.now - timedelta(minutes=5))
 
+    def times(self, day: int, start: float, end: float, count: int) -> list[datetime]:
+        """`count` moments between two hours of a day, in order: the day's log reads in the
+        order things happened."""
+        return sorted(self.at(day, self.rng.uniform(start, end)) for _ in range(count))
+
+    def next_number(self, kind: str, first: int) -> int:
+        self.numbers[kind] = self.numbers.get(kind, first - 1) + 1
+        return self.numbers[kind]
+
+    def schedule(self, day: int, kind: str, what: object) -> None:
+        self.due.append((day, kind, what))
+
+    def take_due(self, day: int, kind: str) -> list:
+        ready = [what for d, k, what in self.due if k == kind and d <= day]
+        self.due = [(d, k, w) for d, k, w in self.due if not (k == kind and d <= day)]
+        return ready
+
     @property
     def main(self) -> Warehouse:
         return self.warehouses[0]
+
+    @property
+    def reno(self) -> Warehouse:
+        return self.warehouses[1]
 
     @property
     def store(self) -> Warehouse:
@@ -61,6 +87,9 @@ class Demo:
 
     def stocked(self) -> list[Product]:
         return [p for p in self.products.values() if p.kind != ProductKind.KIT]
+
+    def sellable(self) -> list[Product]:
+        return [p for p in self.products.values() if p.sku not in MATERIALS]
 
     def on_hand(self, product: Product, warehouse: Warehouse) -> int:
         return (
@@ -71,13 +100,31 @@ class Demo:
         )
 
     def available(self, product: Product, warehouse: Warehouse) -> int:
+        """Available on hand in one warehouse (a kit: as many as its components allow)."""
+        if product.kind == ProductKind.KIT:
+            parts = KitComponent.objects.filter(kit=product).select_related("component")
+            return min(
+                (self.available(p.component, warehouse) // p.quantity for p in parts), default=0
+            )
         row = Stock.objects.filter(product=product, warehouse=warehouse).first()
         return row.available_on_hand if row else 0
 
 
+@contextmanager
+def clock(at: datetime) -> Iterator[None]:
+    """Run services as if it were `at`: the demo replays 90 days, so everything a service
+    stamps with "now" (imported_at, a PO's creation, recorded_at) falls on the simulated day."""
+    real = timezone.now
+    timezone.now = lambda: at
+    try:
+        yield
+    finally:
+        timezone.now = real
+
+
 def build_catalog(demo: Demo) -> None:
     company = demo.company
-    with transaction.atomic():
+    with transaction.atomic(), clock(demo.start):
         demo.warehouses = [warehouse_create(company=company, name=n) for n in WAREHOUSES]
         demo.channels = [channel_create(company=company, cart_type=t, name=n) for t, n in CHANNELS]
         for sku, name, demand in SIMPLE_PRODUCTS:
@@ -110,90 +157,23 @@ def opening_counts(demo: Demo) -> None:
                 base = 30 + 20 * demo.demand.get(product.sku, 1)
                 quantity = int(base * (1.0, 0.7, 0.2)[i] * rng.uniform(0.8, 1.2))
             if quantity:
-                stock_set(
-                    company=demo.company,
-                    product=product,
-                    warehouse=warehouse,
-                    physical_on_hand=quantity,
-                    user=demo.user,
-                    note="Opening count",
-                    created_at=demo.at(0, 8 + i + rng.random()),
-                )
-
-
-def sales_as_adjustments(demo: Demo, day: int) -> None:
-    """Shipments out of each warehouse, recorded as adjustments (no orders app yet)."""
-    rng = demo.rng
-    for product in demo.stocked():
-        demand = demo.demand.get(product.sku, 0)
-        for warehouse in demo.warehouses:
-            if not demand or rng.random() > 0.4:
-                continue
-            quantity = min(rng.randint(1, max(1, demand)), demo.on_hand(product, warehouse))
-            if quantity <= 0:
-                continue
-            stock_adjust(
-                company=demo.company,
-                product=product,
-                warehouse=warehouse,
-                change=-quantity,
-                user=rng.choice(demo.staff),
-                note="Shipped" if warehouse != demo.store else "Till sales",
-                created_at=demo.at(day, 10 + rng.random() * 8),
-            )
-
-
-def restock_as_adjustments(demo: Demo, day: int) -> None:
-    """Weekly deliveries into the main warehouse, as adjustments (no purchasing app yet)."""
-    if day % 7 != 1:
-        return
-    rng = demo.rng
-    for product in demo.stocked():
-        for warehouse in demo.warehouses:
-            demand = demo.demand.get(product.sku, 0)
-            target = 30 + 20 * demand
-            have = demo.on_hand(product, warehouse)
-            if demand and have < target // 2:
-                stock_adjust(
-                    company=demo.company,
-                    product=product,
-                    warehouse=warehouse,
-                    change=target - have,
-                    user=demo.user,
-                    note="Supplier delivery",
-                    created_at=demo.at(day, 8 + rng.random()),
-                )
-
-
-def cycle_counts(demo: Demo, day: int) -> None:
-    """Twice a week a few counts; most match, some find units missing."""
-    rng = demo.rng
-    if day % 7 not in (2, 5):
-        return
-    for product in rng.sample(demo.stocked(), 5):
-        warehouse = rng.choice(demo.warehouses)
-        current = demo.on_hand(product, warehouse)
-        missing = min(current, rng.choice([0, 0, 0, 1, 2, 3]))
-        stock_set(
-            company=demo.company,
-            product=product,
-            warehouse=warehouse,
-            physical_on_hand=current - missing,
-            user=rng.choice(demo.staff),
-            note="Cycle count" + (f": {missing} missing" if missing else ", matches"),
-            created_at=demo.at(day, 7 + rng.random()),
-        )
-
-
-Step = Callable[[Demo, int], None]
-
-
-def daily_steps() -> list[Step]:
-    return [restock_as_adjustments, cycle_counts, sales_as_adjustments]
+                at = demo.at(0, 8 + i + rng.random())
+                with clock(at):
+                    stock_set(
+                        company=demo.company,
+                        product=product,
+                        warehouse=warehouse,
+                        physical_on_hand=quantity,
+                        user=demo.user,
+                        note="Opening count",
+                        created_at=at,
+                    )
 
 
 def run_history(demo: Demo) -> None:
+    from .days import DAILY_STEPS
+
     opening_counts(demo)
     for day in range(1, DAYS + 1):
-        for step in daily_steps():
+        for step in DAILY_STEPS:
             step(demo, day)
