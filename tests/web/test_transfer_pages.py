@@ -149,3 +149,12 @@ def test_the_list_pages_by_id_newest_first(signed_in, stocked, user):
     second = signed_in.get(url, {"before": cursor}).content.decode()
     assert [int(i) for i in re.findall(r'/transfers/(\d+)/">TR-', second)] == made[50:]
     assert signed_in.get(url, {"before": "x"}).status_code == 404
+
+
+def test_sku_suggestions_come_from_the_company_only(signed_in, stocked, other_api):
+    from stockledger.catalog.services import product_create
+
+    product_create(company=other_api.company, sku="MUG-THEIRS", name="Their mug")
+    html = signed_in.get(reverse("web:sku_suggestions"), {"line-0-sku": "mu"}).content.decode()
+    assert '<option value="MUG">' in html
+    assert "MUG-THEIRS" not in html

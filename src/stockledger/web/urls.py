@@ -17,6 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("products/", products.product_list, name="product_list"),
     path("products/<int:product_id>/", products.product_detail, name="product_detail"),
+    path("products/suggest/", products.sku_suggestions, name="sku_suggestions"),
     path(
         "products/<int:product_id>/quantities/",
         products.product_quantities,

@@ -39,6 +39,20 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@company_required
+def sku_suggestions(request: HttpRequest) -> HttpResponse:
+    """Up to 20 SKUs starting with what was typed, as <option>s for a form's datalist."""
+    typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
+    skus = []
+    if typed:
+        skus = list(
+            Product.objects.filter(company=request.company, sku__istartswith=typed)
+            .order_by("sku")
+            .values_list("sku", "name")[:20]
+        )
+    return render(request, "web/products/_sku_options.html", {"skus": skus})
+
+
 @dataclass
 class ComponentRow:
     component: Product
