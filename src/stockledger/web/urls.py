@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import home, log, manufacturing, orders, products, purchasing, returns, stock, transfers
+from .views import (
+    exports,
+    home,
+    log,
+    manufacturing,
+    orders,
+    products,
+    purchasing,
+    returns,
+    stock,
+    transfers,
+)
 
 app_name = "web"
 
@@ -26,6 +37,14 @@ urlpatterns = [
     path("products/<int:product_id>/log/", log.product_log, name="product_log"),
     path("products/<int:product_id>/chart/", log.product_chart, name="product_chart"),
     path("products/<int:product_id>/on-hand/", stock.product_on_hand, name="product_on_hand"),
+    path("products/<int:product_id>/export/", exports.product_export, name="product_export"),
+    path(
+        "products/<int:product_id>/export/form/",
+        exports.product_export_form,
+        name="product_export_form",
+    ),
+    path("exports/", exports.export_list, name="export_list"),
+    path("exports/<int:export_id>/file/", exports.export_file, name="export_file"),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<int:order_id>/", orders.order_view, name="order_detail"),
     path("orders/<int:order_id>/<str:action>/", orders.order_action, name="order_action"),

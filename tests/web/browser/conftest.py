@@ -1,6 +1,10 @@
 """Playwright driving Debian's Chromium against a live server (transactional database)."""
 
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +20,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 PASSWORD = "pw-123456"  # tests/conftest.py's company_factory
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +81,62 @@ def page(new_page, user):
     page = new_page()
     sign_in(page, user.username)
     return page
+
+
+@pytest.fixture
+def exports_dir(settings, tmp_path):
+    """Where the live server serves export files from (and the worker writes them)."""
+    settings.STOCKLEDGER_EXPORTS_DIR = tmp_path / "exports"
+    return settings.STOCKLEDGER_EXPORTS_DIR
+
+
+@pytest.fixture
+def start_worker(transactional_db, exports_dir, tmp_path):
+    """Start a real `stockledger worker` on the test database; `full_disk=True` gives it
+    export storage that fails to publish (its exports fail)."""
+    from django.db import connection
+
+    started = []
+
+    def start(full_disk=False):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.web.browser.worker_settings",
+            "STOCKLEDGER_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+            "STOCKLEDGER_EXPORTS_DIR": str(exports_dir),
+            "STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS": "0.5",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        }
+        if full_disk:
+            env["STOCKLEDGER_EXPORT_STORAGE"] = "tests.web.browser.failing_storage.FullDiskStorage"
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stockledger.cli", "worker", "--interval", "0.2"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+        log.close()
+
+
+def wait_for(condition, *, timeout=60.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

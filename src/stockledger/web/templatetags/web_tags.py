@@ -115,8 +115,6 @@ def log_details(entry: LogEntry) -> list[tuple[str, str]]:
 @register.simple_tag
 def running_exports(company) -> int:
     """How many of the company's exports are queued or running (the Activity badge)."""
-    try:
-        from stockledger.exports.selectors import exports_running_count
-    except ImportError:  # the exports app has not landed yet
-        return 0
-    return exports_running_count(company=company)
+    from ..views.exports import active_exports
+
+    return active_exports(company)

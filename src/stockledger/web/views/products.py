@@ -12,6 +12,7 @@ from stockledger.ledger.models import EventType, LogEntry
 
 from ..access import company_object_or_404, company_required, is_htmx
 from ..forms import OnHandForm
+from .exports import ExportForm
 from .log import log_context
 
 PAGE_SIZE = 50
@@ -161,6 +162,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     context.update(log_context(request, product))
     if product.kind != ProductKind.KIT:
         context["on_hand_form"] = OnHandForm(company=request.company)
+    context["export_form"] = ExportForm(product=product)
     return render(request, "web/products/detail.html", context)
 
 

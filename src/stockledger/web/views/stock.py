@@ -10,6 +10,7 @@ from stockledger.ledger.services import stock_adjust, stock_set
 
 from ..access import company_object_or_404, company_required, is_htmx
 from ..forms import OnHandForm, add_domain_error
+from .exports import ExportForm
 from .log import log_context
 from .products import product_context
 
@@ -64,4 +65,5 @@ def product_on_hand(request: HttpRequest, product_id: int) -> HttpResponse:
         return response
     context.update(product_context(request, product))
     context.update(log_context(request, product))
+    context["export_form"] = ExportForm(product=product)
     return render(request, "web/products/detail.html", context, status=status)
