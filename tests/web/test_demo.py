@@ -37,6 +37,18 @@ def test_demo_loads_a_company_whose_log_replays_and_whose_login_works(
     newest = rows.order_by("-created_at").first().created_at
     assert (newest - oldest).days >= 85  # spread over about 90 days
     verify_clean(company)
+    # Every document page has something to show, and Activity -> Exports has two waiting.
+    from stockledger.exports.models import Export
+    from stockledger.manufacturing.models import ManufacturingOrder
+    from stockledger.orders.models import Order
+    from stockledger.purchasing.models import PurchaseOrder
+    from stockledger.returns.models import ReturnOrder
+    from stockledger.transfers.models import Transfer
+
+    for model in (Order, PurchaseOrder, Transfer, ReturnOrder, ManufacturingOrder):
+        assert model.objects.filter(company=company).exists(), model.__name__
+    assert Order.objects.filter(company=company, status="open").exists()  # some committed
+    assert Export.objects.filter(company=company, status="queued").count() == 2
 
     login = login_file().read_text()
     assert login.strip() in output

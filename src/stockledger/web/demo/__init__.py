@@ -31,6 +31,19 @@ def login_file() -> Path:
     return Path(settings.STOCKLEDGER_HOME) / "demo-login.txt"
 
 
+def _first_exports(demo: Demo) -> None:
+    """Two exports for Activity -> Exports; the worker beside `stockledger serve` runs them."""
+    from stockledger.exports.services import export_create
+
+    for sku, components in (("MUG-ENM-12-BLK", False), ("KIT-CAMP-KITCHEN", True)):
+        export_create(
+            company=demo.company,
+            user=demo.user,
+            product_id=demo.products[sku].id,
+            include_components=components,
+        )
+
+
 def build_demo(*, now: datetime | None = None, seed: int = 7) -> tuple[Company, str]:
     """Create the demo company and its history; write and return the login line."""
     password = secrets.token_urlsafe(9)
@@ -40,6 +53,7 @@ def build_demo(*, now: datetime | None = None, seed: int = 7) -> tuple[Company, 
     demo = Demo(company=company, user=user, rng=random.Random(seed), start=start, now=now)
     build_catalog(demo)
     run_history(demo)
+    _first_exports(demo)
     login = f"Demo login: user {USERNAME}, password {password} (company {COMPANY_NAME!r})"
     path = login_file()
     path.write_text(login + "\n")

@@ -41,6 +41,20 @@ def minus(value):
 
 
 @register.filter
+def took(started, finished) -> str:
+    """How long from `started` to `finished`: 0.4 s, 12 s, 3 min 5 s."""
+    if not started or not finished:
+        return ""
+    seconds = (finished - started).total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+@register.filter
 def as_list(value):
     return [value]
 
