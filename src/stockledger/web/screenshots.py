@@ -97,68 +97,76 @@ def tour(s: Shooter) -> None:
     s.go("/products/")
     s.shot("02-products")
     s.go("/products/?q=mug")
-    s.shot("03-products-search", full_page=False)
+    s.shot("03-product-search", full_page=False)
     s.open_product("MUG-ENM-12-BLK")
-    s.shot("04-product-detail")
-    page.select_option("#log-filters select[name=event_type]", "on_hand")
+    s.shot("04-product")
+    page.select_option("#log-filters select[name=event_type]", "order")
     s.settle()
     page.locator("#log-card").scroll_into_view_if_needed()
     s.shot("05-product-log-filtered", full_page=False)
+    page.evaluate("window.scrollTo(0, 0)")
     page.click("#export-menu summary")
     page.locator("#export-form").wait_for()
     page.check("#export-form input[name=event_types][value=on_hand]")
-    s.shot("05b-export-options", full_page=False)
+    s.shot("06-export-options", full_page=False)
     page.click("#export-form button[type=submit]")
     page.locator("#export-requested").wait_for()
-    s.shot("05c-export-requested", full_page=False)
+    s.shot("07-export-requested", full_page=False)
     s.open_product("KIT-CAMP-KITCHEN")
-    s.shot("06-kit-detail")
+    s.shot("08-kit")
     page.click("#export-menu summary")
     page.check("#export-form input[name=include_components]")
     page.click("#export-form button[type=submit]")
     page.locator("#export-requested").wait_for()
     s.open_product("GIFT-CANDLE-BOX")
-    s.shot("07-manufactured-detail")
+    s.shot("09-manufactured")
     s.open_product("SOCK-HIK-M")
-    page.fill("#on-hand-form input[name=quantity]", "-1000000")
     page.check("#on-hand-form input[value=adjust]")
+    page.fill("#on-hand-form input[name=quantity]", "-1000000")
     page.click("#on-hand-form button[type=submit]")
-    s.settle()
-    page.locator("#on-hand").scroll_into_view_if_needed()
-    s.shot("08-adjust-error", full_page=False)
-    for name, path in extra_pages():
+    page.locator("#on-hand .field-error").wait_for()
+    s.shot("10-count-error", full_page=False)
+    for list_name, detail_name, url_name in DOCUMENT_PAGES:
+        path = url_for(url_name)
+        if path is None:
+            continue
         s.go(path)
-        if name == "16-exports":
-            # The worker beside the server finishes them; the page refreshes itself.
-            page.wait_for_selector("#exports[data-polling=off]", timeout=60_000)
-        s.shot(name)
+        s.shot(list_name)
         first = page.locator("table.data tbody tr td:first-child a").first
-        if name != "16-exports" and first.count():
+        if detail_name and first.count():
             first.click()
             s.settle()
-            s.shot(name + "-detail")
+            s.shot(detail_name)
+    path = url_for("web:transfer_new")
+    if path:
+        s.go(path + "?sku=MUG-ENM-12-BLK")
+        s.shot("17-transfer-form", full_page=False)
+    path = url_for("web:export_list")
+    if path:
+        s.go(path)
+        # The worker beside the server finishes them; the page refreshes itself.
+        page.wait_for_selector("#exports[data-polling=off]", timeout=120_000)
+        s.shot("26-exports", full_page=False)
 
 
-def extra_pages() -> list[tuple[str, str]]:
-    """Document and activity pages (each listed once its app has pages)."""
+# (list screenshot, detail screenshot, URL name of the list)
+DOCUMENT_PAGES = [
+    ("11-orders", "12-order", "web:order_list"),
+    ("13-purchase-orders", "14-purchase-order", "web:po_list"),
+    ("15-transfers", "16-transfer", "web:transfer_list"),
+    ("18-returns", "19-return", "web:return_list"),
+    ("20-manufacturing-orders", "21-manufacturing-order", "web:mo_list"),
+    ("22-channels", "23-channel", "web:channel_list"),
+]
+
+
+def url_for(name: str) -> str | None:
     from django.urls import NoReverseMatch, reverse
 
-    pages = []
-    for name, url_name in [
-        ("10-orders", "web:order_list"),
-        ("10b-transfer-form", "web:transfer_new"),
-        ("11-purchase-orders", "web:po_list"),
-        ("12-transfers", "web:transfer_list"),
-        ("13-returns", "web:return_list"),
-        ("14-manufacturing", "web:mo_list"),
-        ("15-channels", "web:channel_list"),
-        ("16-exports", "web:export_list"),
-    ]:
-        try:
-            pages.append((name, reverse(url_name)))
-        except NoReverseMatch:
-            continue
-    return pages
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
 
 
 def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
@@ -167,6 +175,8 @@ def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
     if not os.path.exists(CHROMIUM):
         raise SystemExit(f"screenshots need {CHROMIUM} (make browser-deps)")
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()  # a page renamed or gone leaves no stale picture behind
     home = Path(tempfile.mkdtemp(prefix="stockledger-shots-"))
     env = dict(os.environ, STOCKLEDGER_HOME=str(home), DATABASE_URL="", DEBUG="false")
     port = free_port()
@@ -194,7 +204,9 @@ def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
             phone.context.add_cookies(page.context.cookies())
             phone_shooter = Shooter(phone, base, out)
             phone_shooter.open_product("MUG-ENM-12-BLK")
-            phone_shooter.shot("09-phone-product", full_page=False)
+            phone_shooter.shot("27-phone-product", full_page=False)
+            phone_shooter.go("/orders/")
+            phone_shooter.shot("28-phone-orders", full_page=False)
             shooter.taken += phone_shooter.taken
             browser.close()
         return shooter.taken
