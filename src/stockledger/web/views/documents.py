@@ -12,7 +12,7 @@ PAGE_SIZE = 50
 def newest_first_page(request: HttpRequest, qs: QuerySet) -> tuple[list, str | None]:
     """One page of a newest-first list (by id); a cursor this app did not make is a 404."""
     cursor = request.GET.get("before") or None
-    if cursor is not None and not (cursor.isascii() and cursor.isdigit() and len(cursor) < 19):
+    if cursor is not None and not (cursor.isascii() and len(cursor) <= 500):
         raise Http404("no such page")
     try:
         return id_page(qs, limit=PAGE_SIZE, cursor=cursor)
