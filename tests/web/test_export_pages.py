@@ -79,6 +79,9 @@ def test_bad_options_are_refused_inline(signed_in, mug, other_api):
     assert "Select a valid choice" in response.content.decode()
     response = ask(signed_in, mug, format="pdf")
     assert response.status_code == 422
+    assert "Select a valid choice. pdf is not one of the available choices." in (
+        response.content.decode()
+    )
     assert Export.objects.count() == 0
 
 

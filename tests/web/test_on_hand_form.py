@@ -67,6 +67,7 @@ def test_taking_more_than_is_there_is_refused_inline_and_logs_nothing(
         ({"mode": "set", "quantity": "lots"}, "Enter a whole number."),
         ({"mode": "set", "quantity": ""}, "This field is required."),
         ({"mode": "set", "quantity": 5, "note": "x" * 2001}, "at most 2000 characters"),
+        ({"mode": "teleport", "quantity": 5}, "Select a valid choice. teleport is not one"),
     ],
 )
 def test_invalid_input_shows_next_to_the_field(signed_in, warehouses, mug, log_of, data, message):
