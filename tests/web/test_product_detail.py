@@ -1,11 +1,12 @@
 """The product page: quantities per warehouse, kit components, BOM, channels."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from stockledger.channels.services import channel_create
-from stockledger.ledger.models import EventType
-from stockledger.ledger.services import LogLine, ledger_record, stock_set, write_transaction
+from stockledger.ledger.services import stock_set
 
 pytestmark = pytest.mark.django_db
 
@@ -60,26 +61,30 @@ def test_a_manufactured_product_shows_its_bill_of_materials(signed_in, warehouse
     assert '<td class="num">3</td>' in bom
 
 
-def test_channels_show_what_was_last_written_back(signed_in, company, warehouses, product_factory):
+def test_channels_show_what_was_written_what_they_show_and_what_would_be_written(
+    signed_in, company, warehouses, product_factory
+):
+    from stockledger.channels.services import channel_rule_set
+    from stockledger.channels.sync import channel_quantities_import, channel_writeback_run
+
+    main = warehouses[0]
     mug = product_factory("MUG")
     shop = channel_create(company=company, cart_type="shopify", name="My Shop")
     channel_create(company=company, cart_type="etsy", name="Quiet Etsy")
-
-    @write_transaction
-    def written(quantity):
-        ledger_record(
-            company=company,
-            event_type=EventType.EXPORT,
-            lines=[LogLine(product=mug, quantity=quantity, available_on_hand=quantity)],
-            channel=shop,
-        )
-
-    written(4)
-    written(9)
+    stock_set(company=company, product=mug, warehouse=main, physical_on_hand=9)
+    channel_writeback_run(company=company, channel=shop, skus=["MUG"])
+    channel_quantities_import(
+        company=company, channel=shop, quantities=[{"sku": "MUG", "quantity": 7}]
+    )
+    channel_rule_set(company=company, channel=shop, product=mug, reserve=2)
     html = page(signed_in, mug).split("<h3>Sales channels</h3>")[1].split("</table>")[0]
     shop_row = html.split("My Shop")[1].split("</tr>")[0]
-    assert '<td class="num">9</td>' in shop_row
-    assert "no writeback" in html.split("Quiet Etsy")[1].split("</tr>")[0]
+    cells = re.findall(r'<td class="num">(.*?)</td>', shop_row, re.S)
+    assert cells[0] == "9"  # last written
+    assert ">7</span>" in cells[1] and "differs" in cells[1]  # what the channel showed
+    assert ">7</span>" in cells[2] and "pending" in cells[2]  # 9 - reserve 2, not written yet
+    assert "reserve 2" in html.split("My Shop")[1]  # the explanation
+    assert "never written back" in html.split("Quiet Etsy")[1].split("</tr>")[0]
 
 
 def test_quantities_block_refreshes_alone(signed_in, company, warehouses, product_factory):

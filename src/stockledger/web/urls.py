@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .views import (
+    channels,
     exports,
     home,
     log,
@@ -45,6 +46,13 @@ urlpatterns = [
     ),
     path("exports/", exports.export_list, name="export_list"),
     path("exports/<int:export_id>/file/", exports.export_file, name="export_file"),
+    path("channels/", channels.channel_list, name="channel_list"),
+    path("channels/<int:channel_id>/", channels.channel_view, name="channel_detail"),
+    path(
+        "channels/<int:channel_id>/<str:action>/",
+        channels.channel_action,
+        name="channel_action",
+    ),
     path("orders/", orders.order_list, name="order_list"),
     path("orders/<int:order_id>/", orders.order_view, name="order_detail"),
     path("orders/<int:order_id>/<str:action>/", orders.order_action, name="order_action"),

@@ -2,12 +2,19 @@
 
 The steps run in the order of their hours, and each step's events in time order, so the log
 read by created_at tells the day as it was applied:
-07 cycle counts · 08 goods receipts · 09 transfers · 10 manufacturing · 10:30-14:30 channel
-orders · 15 shipping · 16 returns · 17-19 till sales (purchase orders log nothing).
+06 channel settings · 07 cycle counts · 08 goods receipts · 09 transfers · 10 manufacturing ·
+10:30-14:30 channel orders · 15 shipping · 16 returns · 17-19 till sales · 20 channel imports
+and writebacks (purchase orders log nothing).
 """
 
 from __future__ import annotations
 
+from stockledger.channels.services import (
+    channel_rule_set,
+    channel_set_locations,
+    channel_set_writeback_warehouses,
+)
+from stockledger.channels.sync import channel_quantities_import, channel_writeback_run
 from stockledger.core.errors import DomainError
 from stockledger.ledger.services import stock_adjust, stock_set
 from stockledger.manufacturing.services import mo_create, mo_finish
@@ -24,6 +31,74 @@ from .history import Demo, clock
 
 # Orders a day per channel (Shopify, Amazon, Etsy) and the warehouse each ships from.
 ORDERS_PER_DAY = (4, 3, 1)
+
+
+def channel_settings(demo: Demo, day: int) -> None:
+    """Day 1: Amazon is told only what the Reno 3PL holds; Shopify's locations are mapped;
+    a few writeback rules. Day 45: Etsy is told the main warehouse and the store only."""
+    shopify, amazon, etsy = demo.channels
+    if day == 1:
+        with clock(demo.at(day, 6)):
+            channel_set_writeback_warehouses(
+                company=demo.company, channel=amazon, warehouse_ids=[demo.reno.id], user=demo.user
+            )
+        with clock(demo.at(day, 6.2)):
+            channel_set_locations(
+                company=demo.company,
+                channel=shopify,
+                locations=[
+                    {"warehouse_id": demo.main.id, "location": "gid://shopify/Location/7110"},
+                    {"warehouse_id": demo.store.id, "location": "gid://shopify/Location/7111"},
+                ],
+                user=demo.user,
+            )
+        with clock(demo.at(day, 6.3)):
+            for channel, sku, limits in (
+                (etsy, "MUG-ENM-12-BLK", {"reserve": 2, "maximum": 10}),
+                (etsy, "BLANKET-WOOL", {"maximum": 5}),
+                (amazon, "SOCK-HIK-M", {"percent": 80}),
+                (shopify, "GIFT-CANDLE-BOX", {"minimum": -5}),
+            ):
+                channel_rule_set(
+                    company=demo.company, channel=channel, product=demo.products[sku], **limits
+                )
+    if day == 45:
+        with clock(demo.at(day, 6)):
+            channel_set_writeback_warehouses(
+                company=demo.company,
+                channel=etsy,
+                warehouse_ids=[demo.main.id, demo.store.id],
+                user=demo.staff[1],
+            )
+
+
+def channel_sync(demo: Demo, day: int) -> None:
+    """Evenings: Shopify and Amazon get changed quantities every third day, Etsy weekly;
+    Amazon reports what it shows once a week (sometimes not what we wrote)."""
+    rng = demo.rng
+    shopify, amazon, etsy = demo.channels
+    runs = [c for c, every in ((shopify, 3), (amazon, 3), (etsy, 7)) if day % every == 0]
+    for channel, at in zip(runs, demo.times(day, 20, 21, len(runs)), strict=True):
+        with clock(at):
+            channel_writeback_run(company=demo.company, channel=channel, only_changed=day > 3)
+    if day % 7 == 6:
+        skus = rng.sample([p.sku for p in demo.sellable()], 8)
+        from stockledger.channels.models import ChannelSkuState
+
+        written = dict(
+            ChannelSkuState.objects.filter(channel=amazon).values_list(
+                "product__sku", "last_written"
+            )
+        )
+        quantities = [
+            {"sku": sku, "quantity": max(0, written.get(sku, 0) - rng.choice([0, 0, 0, 1, 2]))}
+            for sku in skus
+        ]
+        at = demo.at(day, 21.5)
+        with clock(at):
+            channel_quantities_import(
+                company=demo.company, channel=amazon, quantities=quantities, read_at=at
+            )
 
 
 def cycle_counts(demo: Demo, day: int) -> None:
@@ -281,6 +356,7 @@ def till_sales(demo: Demo, day: int) -> None:
 
 
 DAILY_STEPS = [
+    channel_settings,
     cycle_counts,
     goods_receipts,
     transfers,
@@ -290,4 +366,5 @@ DAILY_STEPS = [
     shipping,
     returns,
     till_sales,
+    channel_sync,
 ]

@@ -7,7 +7,9 @@ from django.shortcuts import render
 
 from stockledger.catalog.models import BomLine, KitComponent, Product, ProductKind
 from stockledger.catalog.selectors import products_search, quantities_for
-from stockledger.channels.models import SalesChannel
+from stockledger.channels.models import ChannelSkuState, SalesChannel
+from stockledger.channels.selectors import writeback_preview_lines
+from stockledger.channels.writeback import WritebackLine
 from stockledger.ledger.models import EventType, LogEntry
 
 from ..access import company_object_or_404, company_required, is_htmx
@@ -89,36 +91,48 @@ def _component_rows(lines: list) -> list[ComponentRow]:
 @dataclass
 class ChannelRow:
     channel: SalesChannel
-    last_export: LogEntry | None
-    last_import: LogEntry | None
+    last_written: ChannelSkuState | None  # what we last wrote back
+    last_import: LogEntry | None  # what the channel last said it shows
+    would_write: WritebackLine | None  # what a writeback run would write now, and why
 
 
-# How far back the product page looks for each channel's last import/export row: a bounded
-# read on the (product, created_at) index, however long the log.
+# How far back the product page looks for each channel's last import row: a bounded read on
+# the (product, created_at) index, however long the log.
 RECENT_ROWS = 5000
 
 
 def _channel_rows(product: Product) -> list[ChannelRow]:
-    """Each channel with what we last wrote to it and what it last said it shows."""
+    """Each channel: what we last wrote, what it last showed, what we would write now."""
     channels = list(SalesChannel.objects.filter(company=product.company).order_by("name"))
     if not channels:
         return []
+    written = {
+        state.channel_id: state
+        for state in ChannelSkuState.objects.filter(product=product, channel__in=channels)
+    }
     recent = (
         LogEntry.objects.filter(product=product)
         .order_by("-created_at", "-id")
         .values_list("id", "event_type", "cart_id")[:RECENT_ROWS]
     )
-    wanted = {EventType.EXPORT.value, EventType.IMPORT.value}
-    last: dict[tuple[str, int], int] = {}
+    last_import: dict[int, int] = {}
     for pk, event_type, cart_id in recent:
-        if event_type in wanted and cart_id is not None:
-            last.setdefault((event_type, cart_id), pk)
-    entries = LogEntry.objects.in_bulk(list(last.values()))
+        if event_type == EventType.IMPORT.value and cart_id is not None:
+            last_import.setdefault(cart_id, pk)
+    imports = LogEntry.objects.in_bulk(list(last_import.values()))
     rows = []
     for channel in channels:
-        export_id = last.get((EventType.EXPORT.value, channel.id))
-        import_id = last.get((EventType.IMPORT.value, channel.id))
-        rows.append(ChannelRow(channel, entries.get(export_id), entries.get(import_id)))
+        [would] = writeback_preview_lines(
+            company=product.company, channel=channel, product_ids=[product.id]
+        ) or [None]
+        rows.append(
+            ChannelRow(
+                channel,
+                written.get(channel.id),
+                imports.get(last_import.get(channel.id)),
+                would,
+            )
+        )
     return rows
 
 
