@@ -131,12 +131,12 @@ def tour(s: Shooter) -> None:
         if path is None:
             continue
         s.go(path)
-        s.shot(list_name)
+        s.shot(list_name, full_page=False)
         first = page.locator("table.data tbody tr td:first-child a").first
         if detail_name and first.count():
             first.click()
             s.settle()
-            s.shot(detail_name)
+            s.shot(detail_name, full_page=False)
     path = url_for("web:transfer_new")
     if path:
         s.go(path + "?sku=MUG-ENM-12-BLK")
