@@ -56,7 +56,7 @@ class Chart:
     physical_path: str = ""
     available_path: str = ""
     y_ticks: list[tuple[float, int]] = field(default_factory=list)
-    x_ticks: list[tuple[float, str]] = field(default_factory=list)
+    x_ticks: list[tuple[float, str, str]] = field(default_factory=list)
     zero_y: float | None = None
     hovers: list[tuple[float, float, str]] = field(default_factory=list)
     plot_left: int = LEFT
@@ -270,7 +270,8 @@ def _draw(chart: Chart, buckets: list[Bucket], start: tuple[int, int], span: flo
         label = "%b %Y"
     for i in range(0, 7):
         at = since + timedelta(seconds=span * i / 6)
-        chart.x_ticks.append((x(round(BUCKETS * i / 6)), at.strftime(label)))
+        anchor = "start" if i == 0 else "end" if i == 6 else "middle"
+        chart.x_ticks.append((x(round(BUCKETS * i / 6)), at.strftime(label), anchor))
 
     # Hover boxes, one per column, titled with what the lines show there.
     physical, available = start
