@@ -23,8 +23,11 @@ PASSWORD = "pw-123456"  # tests/conftest.py's company_factory
 ROOT = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Module-scoped, not session-scoped: Playwright's event loop and the async guard's
+    # override must end with the browser tests (pytest-django runs tests without a database
+    # last, and a later `check --deploy` subprocess would inherit the override).
     reason = chromium_missing_reason()
     if reason:  # only reached under CI=true: elsewhere these tests are skipped at collection
         pytest.fail(f"browser tests must run under CI: {reason}")
