@@ -1,0 +1,100 @@
+"""What must hold of the ledger after anything at all happened to it."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+
+from django.core.management import call_command
+
+from stockledger.catalog.models import Product, ProductKind
+from stockledger.ledger.models import LogEntry
+from stockledger.ledger.replay import replay
+from stockledger.warehouses.models import Stock
+
+
+def chain_breaks(company=None) -> list[str]:
+    """Rows whose warehouse quantities do not follow from the previous row of their product
+    and warehouse plus their own signed change (kits hold no stock and are skipped)."""
+    rows = LogEntry.objects.exclude(product__kind=ProductKind.KIT).exclude(warehouse=None)
+    if company is not None:
+        rows = rows.filter(company=company)
+    last: dict[tuple[int, int], tuple[int, int]] = {}
+    breaks = []
+    for seq, product_id, warehouse_id, dp, dc, wp, wc, wa in rows.order_by("id").values_list(
+        "id",
+        "product_id",
+        "warehouse_id",
+        "physical_change",
+        "committed_change",
+        "warehouse_physical_on_hand",
+        "warehouse_committed",
+        "warehouse_available_on_hand",
+    ):
+        before_p, before_c = last.get((product_id, warehouse_id), (0, 0))
+        if (wp, wc) != (before_p + dp, before_c + dc) or wa != wp - wc:
+            breaks.append(
+                f"row #{seq}: after ({before_p}, {before_c}) a change of ({dp}, {dc}) "
+                f"recorded ({wp}, {wc}, available {wa})"
+            )
+        last[(product_id, warehouse_id)] = (wp, wc)
+    stock = Stock.objects.exclude(product__kind=ProductKind.KIT)
+    if company is not None:
+        stock = stock.filter(company=company)
+    for product_id, warehouse_id, p, c in stock.values_list(
+        "product_id", "warehouse_id", "physical_on_hand", "committed"
+    ):
+        if last.get((product_id, warehouse_id), (0, 0)) != (p, c):
+            breaks.append(
+                f"stock of product {product_id} in warehouse {warehouse_id} is ({p}, {c}); "
+                f"its last row says {last.get((product_id, warehouse_id))}"
+            )
+    return breaks
+
+
+def repeated_sequences(company=None) -> int:
+    rows = LogEntry.objects.all() if company is None else LogEntry.objects.filter(company=company)
+    ids = list(rows.values_list("id", flat=True))
+    return len(ids) - len(set(ids))
+
+
+def verify_output(company=None) -> str:
+    out = io.StringIO()
+    args = [] if company is None else ["--company", str(company.id)]
+    try:
+        call_command("verify", *args, stdout=out)
+    except SystemExit as exc:  # verify exits 1 on mismatches
+        raise AssertionError(f"stockledger verify failed:\n{out.getvalue()}") from exc
+    return out.getvalue()
+
+
+def assert_ledger_consistent(company=None) -> int:
+    """Replay, chain, sequence and `stockledger verify`; returns the number of log rows."""
+    assert [str(m) for m in replay(company)] == []
+    assert chain_breaks(company) == []
+    assert repeated_sequences(company) == 0
+    output = verify_output(company)
+    assert "verify: OK" in output, output
+    rows = LogEntry.objects.all() if company is None else LogEntry.objects.filter(company=company)
+    return rows.count()
+
+
+def stock_table(company) -> dict[tuple[int, int], tuple[int, int]]:
+    """(product id, warehouse id) -> (physical, committed) of the company's stock rows."""
+    return {
+        (p, w): (ph, c)
+        for p, w, ph, c in Stock.objects.filter(company=company).values_list(
+            "product_id", "warehouse_id", "physical_on_hand", "committed"
+        )
+    }
+
+
+def log_counts(company) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for event_type in LogEntry.objects.filter(company=company).values_list("event_type", flat=True):
+        counts[event_type] += 1
+    return dict(counts)
+
+
+def products_of(company) -> list[Product]:
+    return list(Product.objects.filter(company=company).order_by("id"))
