@@ -30,8 +30,8 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=25,
-    stateful_step_count=30,
+    max_examples=40,
+    stateful_step_count=25,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(
@@ -41,6 +41,12 @@ settings.register_profile(
     max_examples=400,
     stateful_step_count=60,
 )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The suite creates many companies; their users' passwords need no real key stretching."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

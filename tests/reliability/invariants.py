@@ -98,3 +98,24 @@ def log_counts(company) -> dict[str, int]:
 
 def products_of(company) -> list[Product]:
     return list(Product.objects.filter(company=company).order_by("id"))
+
+
+def company_dump(company) -> dict:
+    """Every row the company owns (models with a company), and the row count of every other
+    Stockledger table: enough to say a refused operation wrote nothing."""
+    from django.apps import apps
+
+    dump: dict = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("stockledger."):
+            continue
+        names = {f.name for f in model._meta.get_fields()}
+        manager = model._default_manager
+        if "company" in names:
+            dump[model._meta.label] = sorted(
+                tuple(sorted((k, str(v)) for k, v in row.items() if k != "last_used_at"))
+                for row in manager.filter(company=company).values()
+            )
+        else:
+            dump[model._meta.label] = manager.count()
+    return dump
