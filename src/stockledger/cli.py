@@ -7,7 +7,11 @@ Our commands use the hyphenated names of the public surface (`create-company`,
 import os
 import sys
 
-ALIASES = {"create-company": "create_company", "export-log": "export_log"}
+ALIASES = {
+    "create-company": "create_company",
+    "export-log": "export_log",
+    "cleanup-exports": "cleanup_exports",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -144,6 +144,26 @@ STOCKLEDGER_EXPORTS_DIR = Path(
     os.environ.get("STOCKLEDGER_EXPORTS_DIR", STOCKLEDGER_HOME / "exports")
 ).resolve()
 STOCKLEDGER_EXPORT_RETENTION_DAYS = int(os.environ.get("STOCKLEDGER_EXPORT_RETENTION_DAYS", "7"))
+# Where finished files live: a class with the stockledger.exports.storage.ExportStorage
+# interface (the default keeps them under STOCKLEDGER_EXPORTS_DIR; object storage can slot in).
+STOCKLEDGER_EXPORT_STORAGE = os.environ.get(
+    "STOCKLEDGER_EXPORT_STORAGE", "stockledger.exports.storage.LocalExportStorage"
+)
+# A running export writes a heartbeat this often; one silent for STALE seconds is taken for
+# dead (its worker was killed) and run again, up to MAX_ATTEMPTS runs, or marked failed.
+STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS = float(
+    os.environ.get("STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS", "5")
+)
+STOCKLEDGER_EXPORT_STALE_SECONDS = float(os.environ.get("STOCKLEDGER_EXPORT_STALE_SECONDS", "30"))
+STOCKLEDGER_EXPORT_MAX_ATTEMPTS = int(os.environ.get("STOCKLEDGER_EXPORT_MAX_ATTEMPTS", "3"))
+# How often each worker looks for stale exports (and, every hour, expired files).
+STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS = float(
+    os.environ.get("STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS", "10")
+)
+# Tests only: pause this long after every 1,000 rows so a test can kill a worker mid-export.
+STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
+    os.environ.get("STOCKLEDGER_EXPORT_THROTTLE_SECONDS", "0")
+)
 
 # API limits (see README).
 STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))

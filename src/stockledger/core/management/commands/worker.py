@@ -11,4 +11,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, interval=0.5, **options):
-        call_command("db_worker", interval=interval, reload=False)
+        from stockledger.exports.maintenance import start_maintenance_thread
+
+        # Beside the task loop: settle exports whose worker died, expire old export files.
+        stop = start_maintenance_thread()
+        try:
+            call_command("db_worker", interval=interval, reload=False)
+        finally:
+            stop.set()

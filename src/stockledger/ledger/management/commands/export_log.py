@@ -29,10 +29,14 @@ class Command(BaseCommand):
         product = Product.objects.filter(company=company_obj, sku=sku).first()
         if product is None:
             raise CommandError(f"SKU {sku!r} not found in company {company}")
-        product_ids = [product.id]
         if include_components:
-            product_ids += list(product.kit_components.values_list("component_id", flat=True))
-        rows = iter_log_rows(log_entries(company=company_obj, product_ids=product_ids))
+            # One cursor per product, merged by (created_at, sequence) while streaming.
+            from stockledger.exports.sources import LogStreams
+
+            streams = LogStreams()
+            rows = streams.kit_with_components(company=company_obj, kit=product)
+        else:
+            rows = iter_log_rows(log_entries(company=company_obj, product_ids=[product.id]))
         if output:
             # Written beside the target and renamed when complete: never a half file.
             import os
