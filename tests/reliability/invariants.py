@@ -119,3 +119,39 @@ def company_dump(company) -> dict:
         else:
             dump[model._meta.label] = manager.count()
     return dump
+
+
+def fingerprint(*, log_upto: int | None = None) -> dict[str, str]:
+    """A digest of every row of every Stockledger table, per table, in one query: equal
+    before and after means nothing was written (`last_used_at` of API tokens left out).
+    `log_upto`: digest only the log rows up to that id (were the old rows left alone?)."""
+    from django.apps import apps
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    parts = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("stockledger."):
+            continue
+        columns = [
+            quote(f.column) for f in model._meta.concrete_fields if f.attname != "last_used_at"
+        ]
+        table = quote(model._meta.db_table)
+        label = model._meta.label
+        if label == "ledger.LogEntry" and log_upto is not None:
+            table = f"(SELECT * FROM {table} WHERE id <= {int(log_upto)}) AS upto"
+        if connection.vendor == "postgresql":
+            row = f"ROW({', '.join(columns)})::text"
+            parts.append(
+                f"SELECT '{label}', md5(coalesce(string_agg({row}, '|' ORDER BY {row}), '')) "
+                f"FROM {table}"
+            )
+        else:
+            row = " || ',' || ".join(f"quote({c})" for c in columns)
+            parts.append(
+                f"SELECT '{label}', (SELECT group_concat(r, '|') FROM "
+                f"(SELECT {row} AS r FROM {table} ORDER BY r))"
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        return {label: digest or "" for label, digest in cursor.fetchall()}
