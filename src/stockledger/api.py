@@ -3,25 +3,41 @@
 import logging
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db import DataError
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from stockledger.core.auth import TokenAuth
 from stockledger.core.errors import DomainError
+from stockledger.core.openapi import (
+    JsonObjectParser,
+    StockledgerAPI,
+    UtcJSONRenderer,
+    local_docs,
+)
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+api = StockledgerAPI(
     title="Stockledger API",
     version="1",
     description=(
         "Inventory management around an append-only Inventory Log. Authenticate with "
         "`Authorization: Bearer <token>`. Errors are JSON `{detail, errors?: [{field, message}]}` "
-        "with a 4xx status and change nothing."
+        "with a 4xx status and change nothing.\n\n"
+        "Every POST accepts an `Idempotency-Key` header: sending the same key again (same "
+        "body) replays the first response instead of running twice; the same key with another "
+        "body is 422, and while the first is still running 409. Keys are kept 24 hours.\n\n"
+        "Lists are paginated with `limit` and `cursor` (the previous page's `next_cursor`; "
+        "null on the last page). Timestamps are ISO 8601: inputs need an offset (`Z` or "
+        "`+01:00`), outputs are UTC. Request bodies are limited in size (413) and each token "
+        "to a request rate (429 with `Retry-After`)."
     ),
     auth=TokenAuth(),
     urls_namespace="api",
+    renderer=UtcJSONRenderer(),
+    parser=JsonObjectParser(),
+    docs=local_docs(),
 )
 
 
@@ -63,7 +79,8 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    response = api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    detail = getattr(request, "body_error", None) if exc.status_code == 400 else None
+    response = api.create_response(request, {"detail": detail or str(exc)}, status=exc.status_code)
     wait = getattr(exc, "wait", None)
     if wait:
         response["Retry-After"] = str(int(wait))
@@ -80,6 +97,21 @@ def _object_not_found(request, exc):
     return api.create_response(request, {"detail": "not found"}, status=404)
 
 
+@api.exception_handler(DataError)
+def _data_error(request, exc: DataError):
+    # A value the database cannot hold (too long, out of range) that validation let through.
+    log.warning("data error on %s %s: %s", request.method, request.path, exc)
+    return api.create_response(
+        request, {"detail": "a value is too long or out of range", "errors": []}, status=422
+    )
+
+
+@api.exception_handler(Exception)
+def _unexpected(request, exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return api.create_response(request, {"detail": "internal server error"}, status=500)
+
+
 def _register() -> None:
     from stockledger.catalog.api import router as catalog_router
     from stockledger.channels.api import router as channels_router
@@ -88,6 +120,7 @@ def _register() -> None:
     from stockledger.ledger.api import router as ledger_router
     from stockledger.manufacturing.api import router as manufacturing_router
     from stockledger.orders.api import router as orders_router
+    from stockledger.orders.bulk_api import router as orders_bulk_router
     from stockledger.purchasing.api import router as purchasing_router
     from stockledger.returns.api import router as returns_router
     from stockledger.transfers.api import router as transfers_router
@@ -100,6 +133,8 @@ def _register() -> None:
     api.add_router("", purchasing_router)
     api.add_router("", transfers_router)
     api.add_router("", channels_router)
+    # Before the orders router: /orders/bulk must not be read as /orders/{order_id}.
+    api.add_router("", orders_bulk_router)
     api.add_router("", orders_router)
     api.add_router("", returns_router)
     api.add_router("", manufacturing_router)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # serves the API docs' Swagger UI assets locally (no CDN)
     "django_tasks",
     "django_tasks_db",
     "stockledger.core",
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/ only: 413 for large bodies, 429 per token, JSON for every error.
+    "stockledger.core.middleware.ApiGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # /api/ POSTs with an Idempotency-Key: replay instead of running twice.
+    "stockledger.core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "stockledger.urls"
@@ -168,6 +173,21 @@ STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
 # API limits (see README).
 STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = STOCKLEDGER_MAX_BODY_BYTES
+# Per-token rate limit (token bucket): sustained requests per second, and the burst allowed
+# after a quiet spell. Store `memory` (one server process, the default) or `database`
+# (exact across several server processes or machines).
+STOCKLEDGER_RATE_LIMIT_ENABLED = _env_bool("STOCKLEDGER_RATE_LIMIT", True)
+STOCKLEDGER_RATE_LIMIT_PER_SECOND = float(os.environ.get("STOCKLEDGER_RATE_LIMIT_PER_SECOND", "50"))
+STOCKLEDGER_RATE_LIMIT_BURST = int(os.environ.get("STOCKLEDGER_RATE_LIMIT_BURST", "500"))
+STOCKLEDGER_RATE_LIMIT_STORE = os.environ.get("STOCKLEDGER_RATE_LIMIT_STORE", "memory")
+# Idempotency-Key: how long keys are kept, and after how long a request still marked running
+# (its server process died) may be taken over by a retry.
+STOCKLEDGER_IDEMPOTENCY_RETENTION_HOURS = int(
+    os.environ.get("STOCKLEDGER_IDEMPOTENCY_RETENTION_HOURS", "24")
+)
+STOCKLEDGER_IDEMPOTENCY_STALE_SECONDS = int(
+    os.environ.get("STOCKLEDGER_IDEMPOTENCY_STALE_SECONDS", "600")
+)
 
 LOGGING = {
     "version": 1,

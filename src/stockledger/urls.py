@@ -16,5 +16,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("stockledger.core.urls")),
     path("", include("stockledger.web.urls")),
 ]

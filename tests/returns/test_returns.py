@@ -78,7 +78,7 @@ def test_receiving_restocks_at_the_rmas_warehouse_and_logs_all_three_quantities(
     assert (gadget_row.received_quantity, gadget_row.restocked_quantity) == (1, 0)
     assert (gadget_row.quantity, gadget_row.physical_change) == (0, 0)
     assert [e["sequence"] for e in body["entries"]] == [row.id, gadget_row.id]
-    log = api.get(f"/returns/{rma['id']}/log").json()
+    log = api.get(f"/returns/{rma['id']}/log").json()["items"]
     assert [(e["sku"], e["received_quantity"]) for e in log] == [
         ("WIDGET", None),
         ("GADGET", None),

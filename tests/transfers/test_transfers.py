@@ -128,7 +128,7 @@ def test_list_and_detail_of_transfers(api, setup):
     detail = api.get(f"/transfers/{first['id']}").json()
     assert detail["notes"] == "restock east"
     assert detail["lines"][0]["sku"] == "WIDGET"
-    log = api.get(f"/transfers/{first['id']}/log").json()
+    log = api.get(f"/transfers/{first['id']}/log").json()["items"]
     assert [(e["warehouse_name"], e["physical_change"]) for e in log] == [("Main", -1), ("East", 1)]
 
 

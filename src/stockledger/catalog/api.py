@@ -2,6 +2,7 @@
 
 from ninja import Field, Query, Router, Schema, Status
 
+from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.tenancy import get_for_company
 
 from .models import Product
@@ -99,27 +100,25 @@ def create_product(request, payload: ProductIn):
     return Status(201, product_out(product, quantities_for([product])[product.id]))
 
 
-@router.get("/products", response=ProductListOut, summary="List products (by SKU or search)")
-def list_products(
-    request,
-    sku: str | None = None,
-    search: str | None = None,
-    limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = None,
-):
-    qs = products_search(company=request.company, sku=sku, search=search)
-    if cursor:
-        qs = qs.filter(sku__gt=cursor)
-    products = list(qs[: limit + 1])
-    next_cursor = None
-    if len(products) > limit:
-        products = products[:limit]
-        next_cursor = products[-1].sku
+class ProductFilters(PageQuery):
+    sku: str | None = Field(None, max_length=100, description="exactly this SKU")
+    search: str | None = Field(None, max_length=300, description="in SKU or name")
+
+
+def _products_out(products: list[Product]) -> list[dict]:
     quantities = quantities_for(products)
-    return {
-        "items": [product_out(p, quantities[p.id]) for p in products],
-        "next_cursor": next_cursor,
-    }
+    return [product_out(p, quantities[p.id]) for p in products]
+
+
+@router.get("/products", response=ProductListOut, summary="List products by SKU (or search)")
+def list_products(request, filters: Query[ProductFilters]):
+    return keyset_page(
+        products_search(company=request.company, sku=filters.sku, search=filters.search),
+        order=("sku", "id"),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        transform=_products_out,
+    )
 
 
 @router.get("/products/{product_id}", response=ProductOut, summary="A product with its quantities")

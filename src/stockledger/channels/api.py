@@ -1,7 +1,8 @@
 """JSON API for sales channels."""
 
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
+from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.tenancy import get_for_company
 
 from .models import SalesChannel
@@ -11,8 +12,8 @@ router = Router(tags=["sales channels"])
 
 
 class ChannelIn(Schema):
-    cart_type: str
-    name: str
+    cart_type: str = Field(..., max_length=20)
+    name: str = Field(..., min_length=1, max_length=200)
 
 
 class ChannelOut(Schema):
@@ -28,9 +29,19 @@ def create_channel(request, payload: ChannelIn):
     )
 
 
-@router.get("/sales-channels", response=list[ChannelOut], summary="List sales channels")
-def list_channels(request):
-    return list(SalesChannel.objects.filter(company=request.company).order_by("name", "id"))
+class ChannelListOut(Schema):
+    items: list[ChannelOut]
+    next_cursor: str | None
+
+
+@router.get("/sales-channels", response=ChannelListOut, summary="List sales channels (by name)")
+def list_channels(request, page: Query[PageQuery]):
+    return keyset_page(
+        SalesChannel.objects.filter(company=request.company),
+        order=("name", "id"),
+        limit=page.limit,
+        cursor=page.cursor,
+    )
 
 
 @router.get("/sales-channels/{channel_id}", response=ChannelOut, summary="A sales channel")

@@ -1,6 +1,13 @@
-"""JSON API for the caller's identity (token management comes with the API issue)."""
+"""JSON API for the caller's identity and their API tokens."""
 
-from ninja import Router, Schema
+from datetime import datetime
+
+from ninja import Field, Query, Router, Schema, Status
+
+from .models import ApiToken
+from .pagination import PageQuery, keyset_page
+from .services import token_create, token_revoke
+from .tenancy import get_for_user
 
 router = Router(tags=["account"])
 
@@ -18,3 +25,72 @@ def me(request):
         "company_id": request.company.id,
         "company_name": request.company.name,
     }
+
+
+class TokenIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100, description="what it is for")
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str = Field(..., description="the first characters of the token, to recognise it")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str | None = Field(
+        ...,
+        description=(
+            "the raw token: shown only in this response and never stored (only its hash is). "
+            "null when the response is an Idempotency-Key replay."
+        ),
+    )
+
+
+class TokenListOut(Schema):
+    items: list[TokenOut]
+    next_cursor: str | None
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token (shown once)")
+def create_token(request, payload: TokenIn):
+    token, raw = token_create(user=request.user, name=payload.name)
+    # An Idempotency-Key replay must not hand out (or store) the raw token.
+    request.idempotency_redact = {"token": None}
+    return Status(201, {**TokenOut.model_validate(token).model_dump(), "token": raw})
+
+
+@router.get("/tokens", response=TokenListOut, summary="The caller's API tokens, newest first")
+def list_tokens(request, page: Query[PageQuery]):
+    return keyset_page(
+        ApiToken.objects.filter(user=request.user),
+        order=("-id",),
+        limit=page.limit,
+        cursor=page.cursor,
+    )
+
+
+@router.get("/tokens/{token_id}", response=TokenOut, summary="One of the caller's API tokens")
+def get_token(request, token_id: int):
+    return get_for_user(ApiToken, request.user, token_id, label="API token")
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    response=TokenOut,
+    summary="Revoke an API token (answers 401 from now on)",
+)
+def delete_token(request, token_id: int):
+    return token_revoke(token=get_for_user(ApiToken, request.user, token_id, label="API token"))
+
+
+@router.post(
+    "/tokens/{token_id}/revoke",
+    response=TokenOut,
+    summary="Revoke an API token (same as DELETE)",
+)
+def revoke_token(request, token_id: int):
+    return token_revoke(token=get_for_user(ApiToken, request.user, token_id, label="API token"))

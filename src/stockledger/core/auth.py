@@ -24,7 +24,8 @@ def user_for_token(raw: str):
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request, token):
-        user = user_for_token(token)
+        # The idempotency middleware may have resolved this request's token already.
+        user = getattr(request, "api_token_user", None) or user_for_token(token)
         if user is not None:
             request.company = user.company
             request.user = user

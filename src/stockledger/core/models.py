@@ -58,3 +58,51 @@ class ApiToken(models.Model):
     @staticmethod
     def generate_raw() -> str:
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+class IdempotencyState(models.TextChoices):
+    RUNNING = "running"
+    DONE = "done"
+
+
+class IdempotencyKey(models.Model):
+    """One `Idempotency-Key` a user sent with a POST, and the response it got.
+
+    The row is committed (state running) before the handler runs, so a second request with the
+    same key finds it: a different request is refused (422), one still running is refused (409),
+    one done gets the stored response again. Rows older than the retention are purged.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=2000)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body")
+    state = models.CharField(max_length=10, choices=IdempotencyState.choices)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.state})"
+
+
+class RateBucket(models.Model):
+    """Per-token request budget for the database rate-limit store (GCRA: one timestamp).
+
+    `tat` is the theoretical arrival time in seconds since the epoch: the budget is full when
+    it lies in the past and exhausted when it lies more than the burst ahead of now.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    tat = models.FloatField()
+
+    def __str__(self) -> str:
+        return self.key

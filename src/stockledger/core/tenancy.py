@@ -16,3 +16,12 @@ def get_for_company(model: type[M], company: Company, pk: object, *, label: str 
     except (model.DoesNotExist, ValueError, TypeError):
         name = label or model._meta.verbose_name
         raise NotFound(f"{name} {pk} not found") from None
+
+
+def get_for_user(model: type[M], user, pk: object, *, label: str | None = None) -> M:
+    """An object the user owns (their API tokens): anyone else's id is a 404."""
+    try:
+        return model._default_manager.get(user=user, pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        name = label or model._meta.verbose_name
+        raise NotFound(f"{name} {pk} not found") from None

@@ -5,11 +5,12 @@ import binascii
 from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, model_validator
+from pydantic import model_validator
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.errors import InvalidInput
+from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -70,6 +71,10 @@ def entry_out(entry: LogEntry) -> dict:
     return {c: getattr(entry, FIELD_FOR_COLUMN[c]) for c in COLUMNS}
 
 
+def entries_out(entries: list[LogEntry]) -> list[dict]:
+    return [entry_out(e) for e in entries]
+
+
 class OnHandIn(Schema):
     sku: str
     warehouse_id: int
@@ -125,8 +130,8 @@ class LogFilters(Schema):
     event_type: list[str] | None = Field(None, description="repeat to filter on several")
     warehouse_id: list[int] | None = None
     cart_id: list[int] | None = None
-    since: AwareDatetime | None = Field(None, description="inclusive, ISO 8601 with offset")
-    until: AwareDatetime | None = Field(None, description="exclusive, ISO 8601 with offset")
+    since: Timestamp | None = Field(None, description="inclusive, ISO 8601 with offset")
+    until: Timestamp | None = Field(None, description="exclusive, ISO 8601 with offset")
     order: str = Field("desc", pattern="^(asc|desc)$", description="desc = newest first")
 
 

@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.documents import QUANTITY_MAX
+from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.paging import id_page
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import PurchaseOrder
@@ -228,10 +229,12 @@ def receive_purchase_order(request, po_id: int, payload: ReceiptIn):
 
 @router.get(
     "/purchase-orders/{po_id}/log",
-    response=list[LogEntryOut],
-    summary="The Inventory Log rows this purchase order caused",
+    response=LogPageOut,
+    summary="The Inventory Log rows this purchase order caused, in recorded order",
 )
-def purchase_order_log(request, po_id: int):
+def purchase_order_log(request, po_id: int, page: Query[PageQuery]):
     po = get_for_company(PurchaseOrder, request.company, po_id, label="purchase order")
     rows = purchase_order_log_entries(company=request.company, purchase_order=po)
-    return [entry_out(e) for e in rows]
+    return keyset_page(
+        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
+    )

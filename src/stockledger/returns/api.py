@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.documents import QUANTITY_MAX
+from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.paging import id_page
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ReturnOrder
@@ -231,9 +232,12 @@ def receive_return(request, return_id: int, payload: ReceiveIn):
 
 @router.get(
     "/returns/{return_id}/log",
-    response=list[LogEntryOut],
-    summary="The Inventory Log rows this RMA caused",
+    response=LogPageOut,
+    summary="The Inventory Log rows this RMA caused, in recorded order",
 )
-def return_log(request, return_id: int):
+def return_log(request, return_id: int, page: Query[PageQuery]):
     rma = get_for_company(ReturnOrder, request.company, return_id, label="RMA")
-    return [entry_out(e) for e in return_log_entries(company=request.company, return_order=rma)]
+    rows = return_log_entries(company=request.company, return_order=rma)
+    return keyset_page(
+        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
+    )

@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.documents import NOTES_MAX, QUANTITY_MAX
+from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.paging import id_page
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Transfer
@@ -160,9 +161,12 @@ def get_transfer(request, transfer_id: int):
 
 @router.get(
     "/transfers/{transfer_id}/log",
-    response=list[LogEntryOut],
-    summary="The Inventory Log rows this transfer caused",
+    response=LogPageOut,
+    summary="The Inventory Log rows this transfer caused, in recorded order",
 )
-def transfer_log(request, transfer_id: int):
+def transfer_log(request, transfer_id: int, page: Query[PageQuery]):
     transfer = get_for_company(Transfer, request.company, transfer_id, label="transfer")
-    return [entry_out(e) for e in transfer_log_entries(company=request.company, transfer=transfer)]
+    rows = transfer_log_entries(company=request.company, transfer=transfer)
+    return keyset_page(
+        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
+    )

@@ -1,6 +1,8 @@
 """JSON API for warehouses."""
 
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
+
+from stockledger.core.pagination import PageQuery, keyset_page
 
 from .models import Warehouse
 from .services import warehouse_create
@@ -9,7 +11,7 @@ router = Router(tags=["warehouses"])
 
 
 class WarehouseIn(Schema):
-    name: str
+    name: str = Field(..., min_length=1, max_length=200)
 
 
 class WarehouseOut(Schema):
@@ -22,6 +24,16 @@ def create_warehouse(request, payload: WarehouseIn):
     return Status(201, warehouse_create(company=request.company, name=payload.name))
 
 
-@router.get("/warehouses", response=list[WarehouseOut], summary="List warehouses")
-def list_warehouses(request):
-    return list(Warehouse.objects.filter(company=request.company).order_by("name", "id"))
+class WarehouseListOut(Schema):
+    items: list[WarehouseOut]
+    next_cursor: str | None
+
+
+@router.get("/warehouses", response=WarehouseListOut, summary="List warehouses (by name)")
+def list_warehouses(request, page: Query[PageQuery]):
+    return keyset_page(
+        Warehouse.objects.filter(company=request.company),
+        order=("name", "id"),
+        limit=page.limit,
+        cursor=page.cursor,
+    )

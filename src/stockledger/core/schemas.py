@@ -1,0 +1,43 @@
+"""Schemas every API module shares: the error body and the timestamp type."""
+
+from datetime import datetime
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import AfterValidator, Field, WithJsonSchema
+
+
+class FieldErrorOut(Schema):
+    field: str = Field(..., description="where the problem is, e.g. `lines[0].sku`")
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every 4xx (and the rare 500) answers with this body; an error changes nothing."""
+
+    detail: str = Field(..., description="what went wrong, for a person")
+    errors: list[FieldErrorOut] | None = Field(
+        None, description="per-field problems when the input was invalid"
+    )
+
+
+def _require_offset(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(
+            "timestamp needs a UTC offset, e.g. 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00"
+        )
+    return value
+
+
+Timestamp = Annotated[
+    datetime,
+    AfterValidator(_require_offset),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601 with a UTC offset (`Z` or `+01:00`); naive times are refused",
+        }
+    ),
+]
+"""An input timestamp: ISO 8601 with an offset. Outputs are always rendered in UTC (`Z`)."""
