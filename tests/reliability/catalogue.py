@@ -93,11 +93,22 @@ class Company:
     def sku(self, name: str) -> str:
         return f"{self.marker}-{name}"
 
+    def fresh(self, params) -> dict:
+        """The ids for a path with these parameters, with a new spare API token when it names
+        one (revoking or deleting a token uses it up; the client's own token is never named)."""
+        if "token_id" in params:
+            from stockledger.core.services import token_create
+
+            token, _ = token_create(user=self.user, name=f"{self.marker} spare")
+            self.ids["token_id"] = token.id
+        return self.ids
+
 
 def populate(company, user, token, marker: str) -> Company:
     """One of everything, through the services."""
     from stockledger.catalog.services import product_create
     from stockledger.channels.services import channel_create
+    from stockledger.core.services import token_create
     from stockledger.exports.services import export_create
     from stockledger.exports.tasks import run_export
     from stockledger.ledger.services import stock_set
@@ -191,6 +202,7 @@ def populate(company, user, token, marker: str) -> Company:
     run_export.call(export.id, 1)
     export.refresh_from_db()
     assert export.status == "complete", export.error
+    spare, _ = token_create(user=user, name=f"{m} spare")
     ids = {
         "product_id": a.id,
         "warehouse_id": main.id,
@@ -201,6 +213,7 @@ def populate(company, user, token, marker: str) -> Company:
         "return_id": rma.id,
         "mo_id": mo.id,
         "export_id": export.id,
+        "token_id": spare.id,
     }
     objects = {
         "main": main,
@@ -224,7 +237,21 @@ def valid_body(operation: Operation, c: Company):
     """A body the operation accepts for company `c` (None: no body). KeyError: unknown."""
     n = next(_numbers)
     o = c.objects
+
+    def order():
+        return {
+            "channel_id": o["channel"].id,
+            "order_number": c.sku(f"SO-N{next(_numbers)}"),
+            "placed_at": "2025-03-01T09:30:00Z",
+            "warehouse_id": o["main"].id,
+            "lines": [{"sku": o["a"].sku, "quantity": 1}, {"sku": o["kit"].sku, "quantity": 1}],
+        }
+
     bodies = {
+        "POST /api/v1/tokens": lambda: {"name": f"{c.marker} token {n}"},
+        "POST /api/v1/tokens/{token_id}/revoke": lambda: None,
+        "DELETE /api/v1/tokens/{token_id}": lambda: None,
+        "POST /api/v1/orders/bulk": lambda: {"orders": [order(), order()]},
         "POST /api/v1/warehouses": lambda: {"name": f"{c.marker} Depot {n}"},
         "POST /api/v1/products": lambda: {"sku": c.sku(f"P{n}"), "name": f"{c.marker} thing"},
         "POST /api/v1/stock/on-hand": lambda: {
@@ -249,13 +276,7 @@ def valid_body(operation: Operation, c: Company):
             "lines": [{"sku": o["a"].sku, "quantity": 1, "notes": "line"}],
         },
         "POST /api/v1/sales-channels": lambda: {"cart_type": "shopify", "name": f"Shop {n}"},
-        "POST /api/v1/orders": lambda: {
-            "channel_id": o["channel"].id,
-            "order_number": c.sku(f"SO-N{n}"),
-            "placed_at": "2025-03-01T09:30:00Z",
-            "warehouse_id": o["main"].id,
-            "lines": [{"sku": o["a"].sku, "quantity": 1}, {"sku": o["kit"].sku, "quantity": 1}],
-        },
+        "POST /api/v1/orders": order,
         "POST /api/v1/orders/{order_id}/ship": lambda: {
             "lines": [{"sku": o["a"].sku, "quantity": 1}]
         },

@@ -27,6 +27,7 @@ MARK = "OTHERCO"
 @pytest.fixture
 def two(company_factory, settings, tmp_path):
     settings.STOCKLEDGER_EXPORTS_DIR = tmp_path / "exports"
+    settings.STOCKLEDGER_RATE_LIMIT_ENABLED = False
     a = populate(*company_factory("Acme"), "ACME")
     b = populate(*company_factory("Otherco"), MARK)
     return a, b
@@ -85,7 +86,7 @@ def test_another_companys_id_in_any_path_is_a_404_like_an_unknown_id_and_writes_
         assert MARK not in _text(theirs)
         assert db_dump() == before, f"{operation} with another company's id wrote something"
         # The same request with A's own ids works: the 404 was the tenancy.
-        mine = _send(client, operation, operation.path(a.ids), body)
+        mine = _send(client, operation, operation.path(a.fresh(operation.path_params)), body)
         assert 200 <= mine.status_code < 300, (str(operation), mine.status_code, _text(mine))
         assert MARK not in _text(mine)
         checked.append(str(operation))
@@ -212,30 +213,41 @@ def _assert_xlsx_clean(content: bytes) -> None:
 
 
 @pytest.mark.django_db
-def test_every_page_shows_nothing_of_another_company_and_their_ids_are_404(two, figures):
+def test_every_page_shows_nothing_of_another_company_and_their_ids_are_404(two, db_dump, figures):
+    """GET pages, and POST-only actions (a GET answers 405) posted without a form."""
     a, b = two
     client = Client()
     client.force_login(a.user)
     anonymous = Client()
     checked = 0
+
+    def url(route, ids):
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), route)
+
     for route, _pattern in page_patterns():
+        if "(?P" in route or "^" in route:
+            continue  # regex routes (static files): no company data
         names = re.findall(r"<(?:\w+:)?(\w+)>", route)
         if any(n not in b.ids for n in names):
             raise AssertionError(f"page {route}: teach catalogue.populate the ids {names}")
-        url = "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(a.ids[m.group(1)]), route)
-        if "(?P" in route or "^" in route:
-            continue  # regex routes (static files): no company data
-        mine = client.get(url)
-        assert mine.status_code in (200, 302, 405), (route, mine.status_code)
+        mine = client.get(url(route, a.fresh(names)))
+        send = client.get
+        if mine.status_code == 405:  # an action: it takes a POST
+            send = client.post
+            mine = client.post(url(route, a.fresh(names)))
+        assert mine.status_code in (200, 302), (route, mine.status_code)
         assert MARK not in _text(mine), route
+        spare = dict(a.fresh(names))  # made before the snapshot: the test's own write
+        before = db_dump()
         if names:
-            theirs = client.get(
-                "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(b.ids[m.group(1)]), route)
-            )
+            theirs = send(url(route, b.ids))
             assert theirs.status_code == 404, (route, theirs.status_code)
             assert MARK not in _text(theirs)
         if not route.startswith(("login", "logout", "healthz")):
-            assert anonymous.get(url).status_code in (302, 401, 403, 404, 405), route
+            stranger = (anonymous.post if send == client.post else anonymous.get)(url(route, spare))
+            assert stranger.status_code in (302, 401, 403, 404, 405), route
+            assert MARK not in _text(stranger) and a.marker not in _text(stranger), route
+        assert db_dump() == before, f"page {route} wrote for another company or a stranger"
         checked += 1
     assert checked
     figures.update(pages=checked, leaks=0)
