@@ -6,6 +6,7 @@ replays (service and API, same and different body), both databases, and the scop
 idempotency: the same order number on another channel or in another company is another order.
 """
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -135,3 +136,72 @@ def test_one_order_number_on_two_channels_and_in_two_companies_is_imported_once_
     for company in companies:
         assert_ledger_consistent(company)
     figures.update(threads=threads, channels=len(targets), orders_created=len(targets))
+
+
+def _order_body(channel, warehouse, number, quantity=2):
+    return {
+        "channel_id": channel.id,
+        "order_number": number,
+        "placed_at": "2025-03-01T09:30:00Z",
+        "warehouse_id": warehouse.id,
+        "lines": [{"sku": "A", "quantity": quantity}, {"sku": "KIT", "quantity": 1}],
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_order_posted_by_10_clients_with_one_idempotency_key_then_retried_runs_once(
+    tenant, settings, figures
+):
+    """The key and the order number race together: one order, one set of rows; the clients
+    told 409 (still running) get, on retry, the first response byte for byte."""
+    from stockledger.catalog.services import product_create
+    from stockledger.channels.services import channel_create
+    from stockledger.warehouses.services import warehouse_create
+
+    settings.STOCKLEDGER_RATE_LIMIT_ENABLED = False
+    company, _, token = tenant
+    warehouse = warehouse_create(company=company, name="Main")
+    channel = channel_create(company=company, cart_type="shopify", name="Shop")
+    product_create(company=company, sku="A", name="A")
+    product_create(company=company, sku="B", name="B")
+    product_create(company=company, sku="KIT", name="Kit", components=[{"sku": "B", "quantity": 2}])
+    body = _order_body(channel, warehouse, "KEYED-1")
+    results: list = [None] * 10
+
+    def send(i, key="order-key-1", payload=body):
+        r = ApiClient(token).post("/orders", payload, headers={"HTTP_IDEMPOTENCY_KEY": key})
+        results[i] = (r.status_code, r.content, r.get("Idempotent-Replayed"))
+
+    assert run_threads(10, send) == []
+    first = [r for r in results if r[0] == 201 and r[2] is None]
+    assert len(first) == 1
+    assert all(status in (201, 409) for status, _, _ in results)
+    assert all(content == first[0][1] for status, content, _ in results if status == 201)
+    rows_after_race = company_dump(company)
+    # Later: the clients that were told to wait retry; each gets the first answer.
+    retried = 0
+    for i, (status, _, _) in enumerate(results):
+        if status == 409:
+            send(i)
+            retried += 1
+            assert results[i][:2] == (201, first[0][1]) and results[i][2] == "true"
+    send(0, payload=_order_body(channel, warehouse, "KEYED-1", quantity=9))
+    assert results[0][0] == 422  # the same key for another body
+    # Other keys, same order number, at once: still one order (the channel's order number).
+    assert run_threads(6, lambda i: send(i, key=f"other-key-{i}")) == []
+    assert sorted(r[0] for r in results[:6]) == [200] * 6
+    assert all(json.loads(r[1])["duplicate"] is True for r in results[:6])
+    after = company_dump(company)
+    for label in ("core.IdempotencyKey", "core.ApiToken"):
+        after.pop(label, None), rows_after_race.pop(label, None)
+    assert after == rows_after_race
+    assert Order.objects.filter(company=company).count() == 1
+    assert LogEntry.objects.filter(company=company, event_type="order").count() == 3
+    assert_ledger_consistent(company)
+    figures.update(
+        simultaneous_requests=10,
+        retried_after_409=retried,
+        other_keys_at_once=6,
+        orders_created=1,
+        duplicate_rows=0,
+    )

@@ -267,3 +267,21 @@ def test_every_api_operation_refuses_a_request_without_a_valid_token(two, db_dum
             assert response.status_code == 401, (str(operation), response.status_code)
             assert response.json()["detail"]
     assert db_dump() == before
+
+
+@pytest.mark.django_db
+def test_an_idempotency_key_used_by_another_company_replays_nothing_of_theirs(two, db_dump):
+    a, b = two
+    body = {"name": "Depot by key"}
+    theirs = ApiClient(b.token).post("/warehouses", body, headers={"HTTP_IDEMPOTENCY_KEY": "k-1"})
+    assert theirs.status_code == 201
+    mine = ApiClient(a.token).post("/warehouses", body, headers={"HTTP_IDEMPOTENCY_KEY": "k-1"})
+    assert mine.status_code == 201 and mine.get("Idempotent-Replayed") is None
+    assert mine.json()["id"] != theirs.json()["id"]
+    from stockledger.warehouses.models import Warehouse
+
+    assert Warehouse.objects.get(pk=mine.json()["id"]).company_id == a.company.id
+    before = db_dump()
+    again = ApiClient(a.token).post("/warehouses", body, headers={"HTTP_IDEMPOTENCY_KEY": "k-1"})
+    assert again.content == mine.content and again["Idempotent-Replayed"] == "true"
+    assert db_dump() == before
