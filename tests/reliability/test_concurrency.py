@@ -107,3 +107,88 @@ def test_8_workers_of_100_random_operations_on_sqlite_lose_nothing(
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite variant")
     _run(company_factory, figures, retries, workers=8, operations=100)
+
+
+def _exports_while_writing(company_factory, settings, tmp_path, figures, *, writers, operations):
+    """Exports of a hot kit with its components taken while workers write to it: each file
+    is one consistent moment of the log (per warehouse its rows chain from zero with no
+    gap), and the last file agrees with the final stock."""
+    import csv
+    import io
+    import threading
+
+    from stockledger.exports.models import Export
+    from stockledger.exports.services import export_create
+    from stockledger.exports.tasks import run_export
+
+    settings.STOCKLEDGER_EXPORTS_DIR = tmp_path / "exports"
+    company, user, _ = company_factory()
+    world = build_world(company, user)
+    tally = Tally(world)
+    crew = [Worker(world, tally, i, random.Random(f"export-{SEED}-{i}")) for i in range(writers)]
+    done = threading.Event()
+    files = []
+
+    def export_now():
+        export = export_create(
+            company=company, user=user, product_id=world.products["KIT"].id, include_components=True
+        )
+        run_export.call(export.id, 1)
+        export.refresh_from_db()
+        assert export.status == "complete", export.error
+        path = settings.STOCKLEDGER_EXPORTS_DIR / export.file_name
+        files.append(list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"), newline=""))))
+
+    def write(i):
+        if i == writers:  # the exporting thread
+            while not done.is_set():
+                export_now()
+            return
+        try:
+            crew[i].run(operations)
+        finally:
+            if sum(1 for w in crew if sum(w.outcomes.values()) == operations) == writers:
+                done.set()
+
+    errors = run_threads(writers + 1, write)
+    done.set()
+    assert [repr(e) for e in errors] == []
+    export_now()  # after the writers: the whole log
+    for rows in files:
+        last: dict[tuple[str, str], tuple[int, int]] = {}
+        for row in sorted((r for r in rows if r["sku"] != "KIT"), key=lambda r: int(r["sequence"])):
+            key = (row["sku"], row["warehouse_id"])
+            before = last.get(key, (0, 0))
+            after = (int(row["warehouse_physical_on_hand"]), int(row["warehouse_committed"]))
+            change = (int(row["physical_change"]), int(row["committed_change"]))
+            assert after == (before[0] + change[0], before[1] + change[1]), row["sequence"]
+            last[key] = after
+    final = stock_table(company)
+    for (sku, warehouse_id), quantities in last.items():
+        assert final[(world.products[sku].id, int(warehouse_id))] == quantities
+    assert_ledger_consistent(company)
+    figures.update(
+        writers=writers,
+        operations=writers * operations,
+        exports_taken_while_writing=len(files) - 1,
+        rows_in_last_export=len(files[-1]),
+        inconsistent_exports=0,
+    )
+    assert Export.objects.filter(company=company, status="complete").count() == len(files)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_exports_taken_while_8_workers_write_on_postgresql_are_consistent_snapshots(
+    company_factory, settings, tmp_path, figures
+):
+    _exports_while_writing(company_factory, settings, tmp_path, figures, writers=8, operations=40)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_exports_taken_while_3_workers_write_on_sqlite_are_consistent_snapshots(
+    company_factory, settings, tmp_path, figures
+):
+    if connection.vendor != "sqlite":
+        pytest.skip("the SQLite variant")
+    _exports_while_writing(company_factory, settings, tmp_path, figures, writers=3, operations=25)
