@@ -1,32 +1,133 @@
-"""JSON API for sales channels."""
+"""JSON API for sales channels: settings, writeback rules, quantity imports, writeback runs."""
 
-from ninja import Field, Query, Router, Schema, Status
+from datetime import datetime
 
+from ninja import Body, Field, Path, Query, Router, Schema, Status
+from pydantic import StrictInt
+
+from stockledger.catalog.models import Product
+from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.pagination import PageQuery, keyset_page
+from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
-from .models import SalesChannel
-from .services import channel_create
+from .adapters.webhook import SIGNATURE_HEADER
+from .models import ChannelSync, SalesChannel, WritebackRule
+from .selectors import (
+    ChannelDetail,
+    channel_detail,
+    channel_for,
+    channel_rules,
+    channel_syncs,
+    channel_written,
+    channels_for,
+    writeback_preview_lines,
+)
+from .services import (
+    channel_create,
+    channel_rule_delete,
+    channel_rule_set,
+    channel_secret_rotate,
+    channel_set_locations,
+    channel_set_webhook,
+    channel_set_writeback_warehouses,
+)
+from .sync import channel_quantities_import, channel_writeback_run
 
 router = Router(tags=["sales channels"])
 
+# Ids are 64-bit: a larger number cannot name anything and must not reach the database.
+MAX_ID = 2**63 - 1
+
+
+def id_path():
+    return Path(..., ge=1, le=MAX_ID)
+
 
 class ChannelIn(Schema):
-    cart_type: str = Field(..., max_length=20)
+    cart_type: str = Field(
+        ..., max_length=20, description="shopify, amazon, etsy, ebay, woocommerce, ..."
+    )
     name: str = Field(..., min_length=1, max_length=200)
+
+
+class WarehouseRefOut(Schema):
+    id: int
+    name: str
+
+
+class LocationOut(Schema):
+    warehouse_id: int
+    warehouse_name: str
+    location: str = Field(..., description='the channel\'s id for the warehouse; "" unmapped')
 
 
 class ChannelOut(Schema):
     id: int
     cart_type: str
     name: str
-
-
-@router.post("/sales-channels", response={201: ChannelOut}, summary="Create a sales channel")
-def create_channel(request, payload: ChannelIn):
-    return Status(
-        201, channel_create(company=request.company, cart_type=payload.cart_type, name=payload.name)
+    created_at: datetime
+    adapter: str = Field(..., description="manual (recorded for a connector) or webhook")
+    webhook_url: str
+    webhook_timeout_seconds: float
+    writeback_on: bool = Field(..., description="false: the channel receives all warehouses")
+    writeback_warehouse_ids: list[int]
+    writeback_warehouses: list[WarehouseRefOut]
+    locations: list[LocationOut]
+    last_writeback_status: str = Field(
+        ..., description='"" never, recorded, delivered, partial or failed'
     )
+    last_writeback_error: str
+    last_writeback_at: datetime | None
+
+
+class ChannelCreatedOut(ChannelOut):
+    webhook_secret: str = Field(
+        ...,
+        description="signs webhook bodies; shown here and at GET "
+        "/sales-channels/{id}/webhook-secret",
+    )
+
+
+def channel_out(detail: ChannelDetail) -> dict:
+    c = detail.channel
+    return {
+        "id": c.id,
+        "cart_type": c.cart_type,
+        "name": c.name,
+        "created_at": c.created_at,
+        "adapter": c.adapter,
+        "webhook_url": c.webhook_url,
+        "webhook_timeout_seconds": c.webhook_timeout_seconds,
+        "writeback_on": detail.writeback_on,
+        "writeback_warehouse_ids": [w.id for w in detail.writeback_warehouses],
+        "writeback_warehouses": [{"id": w.id, "name": w.name} for w in detail.writeback_warehouses],
+        "locations": [
+            {
+                "warehouse_id": r.warehouse_id,
+                "warehouse_name": r.warehouse_name,
+                "location": r.location,
+            }
+            for r in detail.locations
+        ],
+        "last_writeback_status": c.last_writeback_status,
+        "last_writeback_error": c.last_writeback_error,
+        "last_writeback_at": c.last_writeback_at,
+    }
+
+
+def _out(request, channel: SalesChannel) -> dict:
+    return channel_out(
+        channel_detail(company=request.company, channel=channel, with_rules=False, syncs=0)
+    )
+
+
+@router.post("/sales-channels", response={201: ChannelCreatedOut}, summary="Create a sales channel")
+def create_channel(request, payload: ChannelIn):
+    channel = channel_create(
+        company=request.company, cart_type=payload.cart_type, name=payload.name
+    )
+    return Status(201, {**_out(request, channel), "webhook_secret": channel.webhook_secret})
 
 
 class ChannelListOut(Schema):
@@ -37,13 +138,406 @@ class ChannelListOut(Schema):
 @router.get("/sales-channels", response=ChannelListOut, summary="List sales channels (by name)")
 def list_channels(request, page: Query[PageQuery]):
     return keyset_page(
-        SalesChannel.objects.filter(company=request.company),
+        channels_for(company=request.company),
         order=("name", "id"),
         limit=page.limit,
         cursor=page.cursor,
+        transform=lambda rows: [_out(request, c) for c in rows],
     )
 
 
 @router.get("/sales-channels/{channel_id}", response=ChannelOut, summary="A sales channel")
-def get_channel(request, channel_id: int):
-    return get_for_company(SalesChannel, request.company, channel_id, label="sales channel")
+def get_channel(request, channel_id: int = id_path()):
+    return _out(request, channel_for(company=request.company, channel_id=channel_id))
+
+
+# --- writeback warehouses and location mapping ----------------------------------------------
+
+
+class WritebackIn(Schema):
+    warehouse_ids: list[StrictInt] = Field(
+        ..., description="warehouses whose stock the channel receives; [] = all (off)"
+    )
+
+
+class LocationIn(Schema):
+    warehouse_id: StrictInt
+    location: str = Field(..., description="the channel's id for the warehouse")
+
+
+class LocationsIn(Schema):
+    locations: list[LocationIn]
+
+
+class SettingChangeOut(Schema):
+    channel: ChannelOut
+    rows_logged: int = Field(
+        ..., description="cart_warehouse rows logged (one per product; 0 when unchanged)"
+    )
+
+
+@router.put(
+    "/sales-channels/{channel_id}/writeback",
+    response=SettingChangeOut,
+    summary="Choose the warehouses a channel receives (warehouse writeback by sales channel)",
+)
+def put_writeback(request, payload: WritebackIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    rows = channel_set_writeback_warehouses(
+        company=request.company,
+        channel=channel,
+        warehouse_ids=payload.warehouse_ids,
+        user=request.user,
+    )
+    return {"channel": _out(request, channel), "rows_logged": rows}
+
+
+@router.put(
+    "/sales-channels/{channel_id}/locations",
+    response=SettingChangeOut,
+    summary="Map warehouses to the channel's own location ids (replaces the mapping)",
+)
+def put_locations(request, payload: LocationsIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    rows = channel_set_locations(
+        company=request.company,
+        channel=channel,
+        locations=[item.dict() for item in payload.locations],
+        user=request.user,
+    )
+    return {"channel": _out(request, channel), "rows_logged": rows}
+
+
+# --- delivery: webhook ----------------------------------------------------------------------
+
+
+class WebhookIn(Schema):
+    url: str | None = Field(..., description='http(s) URL; null or "" = manual (no push)')
+    timeout_seconds: float | None = Field(None, description="per attempt, 0.1 to 30 (5)")
+
+
+class SecretOut(Schema):
+    secret: str
+    signature_header: str = Field(
+        ..., description="the header carrying sha256=<hex HMAC-SHA256 of the body>"
+    )
+
+
+@router.put(
+    "/sales-channels/{channel_id}/webhook",
+    response=ChannelOut,
+    summary="Deliver writebacks to a webhook URL (signed JSON), or back to manual",
+)
+def put_webhook(request, payload: WebhookIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    channel_set_webhook(
+        company=request.company,
+        channel=channel,
+        url=payload.url,
+        timeout_seconds=payload.timeout_seconds,
+    )
+    return _out(request, channel)
+
+
+@router.get(
+    "/sales-channels/{channel_id}/webhook-secret",
+    response=SecretOut,
+    summary="The channel's webhook signing secret",
+)
+def get_secret(request, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    return {"secret": channel.webhook_secret, "signature_header": SIGNATURE_HEADER}
+
+
+@router.post(
+    "/sales-channels/{channel_id}/webhook-secret",
+    response=SecretOut,
+    summary="Replace the webhook signing secret",
+)
+def rotate_secret(request, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    secret = channel_secret_rotate(company=request.company, channel=channel)
+    return {"secret": secret, "signature_header": SIGNATURE_HEADER}
+
+
+# --- writeback rules ------------------------------------------------------------------------
+
+
+class RuleIn(Schema):
+    sku: str
+    maximum: StrictInt | None = Field(None, description=">= 0: never write more")
+    minimum: StrictInt | None = Field(
+        None, description="never write less; may be negative (floor is 0 without it)"
+    )
+    percent: StrictInt | None = Field(None, description="0..100 of what is available")
+    reserve: StrictInt | None = Field(None, description=">= 0: held back first")
+
+
+class RuleOut(Schema):
+    product_id: int
+    sku: str
+    maximum: int | None
+    minimum: int | None
+    percent: int | None
+    reserve: int | None
+    updated_at: datetime
+
+
+def rule_out(rule: WritebackRule) -> dict:
+    return {
+        "product_id": rule.product_id,
+        "sku": rule.product.sku,
+        "maximum": rule.maximum,
+        "minimum": rule.minimum,
+        "percent": rule.percent,
+        "reserve": rule.reserve,
+        "updated_at": rule.updated_at,
+    }
+
+
+class RuleListOut(Schema):
+    items: list[RuleOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/sales-channels/{channel_id}/rules",
+    response=RuleListOut,
+    summary="The channel's writeback rules per SKU (by SKU)",
+)
+def list_rules(request, page: Query[PageQuery], channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    return keyset_page(
+        channel_rules(channel=channel),
+        order=("product__sku", "id"),
+        limit=page.limit,
+        cursor=page.cursor,
+        transform=lambda rows: [rule_out(r) for r in rows],
+    )
+
+
+@router.put(
+    "/sales-channels/{channel_id}/rules",
+    response=RuleOut,
+    summary="Set (create or replace) the channel's writeback rule for a SKU",
+)
+def put_rule(request, payload: RuleIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    product = product_by_sku(company=request.company, sku=clean_sku(payload.sku))
+    rule = channel_rule_set(
+        company=request.company,
+        channel=channel,
+        product=product,
+        maximum=payload.maximum,
+        minimum=payload.minimum,
+        percent=payload.percent,
+        reserve=payload.reserve,
+    )
+    rule.product = product
+    return rule_out(rule)
+
+
+@router.delete(
+    "/sales-channels/{channel_id}/rules/{product_id}",
+    response={204: None},
+    summary="Remove the channel's writeback rule for a product",
+)
+def delete_rule(request, channel_id: int = id_path(), product_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    product = get_for_company(Product, request.company, product_id, label="product")
+    channel_rule_delete(company=request.company, channel=channel, product=product)
+    return Status(204, None)
+
+
+# --- sync: import and writeback runs --------------------------------------------------------
+
+
+class QuantityIn(Schema):
+    sku: str
+    quantity: StrictInt
+
+
+class QuantitiesIn(Schema):
+    quantities: list[QuantityIn] = Field(..., description="what the channel shows per SKU")
+    read_at: Timestamp | None = Field(
+        None, description="when the channel read them (created_at of the rows); now by default"
+    )
+
+
+class WritebackRunIn(Schema):
+    skus: list[str] | None = Field(None, description="only these SKUs (all products if left out)")
+    only_changed: bool = Field(False, description="skip SKUs whose quantity was last written")
+
+
+class SyncOut(Schema):
+    id: int
+    event_id: str = Field(..., description="the event_id of the rows it logged")
+    kind: str
+    status: str = Field(
+        ..., description="import: recorded; export: delivered, recorded, partial or failed"
+    )
+    started_at: datetime
+    finished_at: datetime | None
+    products: int
+    delivered: int
+    failed: int
+    error: str
+
+
+def sync_out(sync: ChannelSync) -> dict:
+    return {
+        "id": sync.id,
+        "event_id": sync.label,
+        "kind": sync.kind,
+        "status": sync.status,
+        "started_at": sync.started_at,
+        "finished_at": sync.finished_at,
+        "products": sync.products,
+        "delivered": sync.delivered,
+        "failed": sync.failed,
+        "error": sync.error,
+    }
+
+
+@router.post(
+    "/sales-channels/{channel_id}/quantities",
+    response={201: SyncOut},
+    summary="The channel reports the quantities it shows (import rows; stock unchanged)",
+)
+def post_quantities(request, payload: QuantitiesIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    sync = channel_quantities_import(
+        company=request.company,
+        channel=channel,
+        quantities=[item.dict() for item in payload.quantities],
+        read_at=payload.read_at,
+    )
+    return Status(201, sync_out(sync))
+
+
+@router.post(
+    "/sales-channels/{channel_id}/writeback-run",
+    response={201: SyncOut},
+    summary="Compute and write back quantities (export rows); a failed delivery is in the run",
+)
+def post_writeback_run(
+    request, channel_id: int = id_path(), payload: WritebackRunIn | None = Body(None)
+):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    payload = payload or WritebackRunIn()
+    sync = channel_writeback_run(
+        company=request.company,
+        channel=channel,
+        skus=payload.skus,
+        only_changed=payload.only_changed,
+    )
+    return Status(201, sync_out(sync))
+
+
+class SyncListOut(Schema):
+    items: list[SyncOut]
+    next_cursor: str | None
+
+
+class SyncFilters(PageQuery):
+    kind: str | None = Field(None, pattern="^(import|export)$", description="import or export")
+
+
+@router.get(
+    "/sales-channels/{channel_id}/syncs",
+    response=SyncListOut,
+    summary="The channel's imports and writeback runs, newest first",
+)
+def list_syncs(request, filters: Query[SyncFilters], channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    return keyset_page(
+        channel_syncs(channel=channel, kind=filters.kind),
+        order=("-id",),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        transform=lambda rows: [sync_out(s) for s in rows],
+    )
+
+
+class SkuFilters(PageQuery):
+    sku: list[str] | None = Field(None, description="only these SKUs (repeat the parameter)")
+
+
+class WrittenItemOut(Schema):
+    product_id: int
+    sku: str
+    last_written: int
+    last_written_at: datetime
+    event_id: str = Field(..., description="the run that wrote it")
+
+
+class WrittenListOut(Schema):
+    items: list[WrittenItemOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/sales-channels/{channel_id}/written",
+    response=WrittenListOut,
+    summary="What the channel was last told per SKU (connectors of manual channels read this)",
+)
+def get_written(request, filters: Query[SkuFilters], channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    return keyset_page(
+        channel_written(channel=channel, skus=filters.sku),
+        order=("product_id",),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        transform=lambda rows: [
+            {
+                "product_id": r.product_id,
+                "sku": r.product.sku,
+                "last_written": r.last_written,
+                "last_written_at": r.last_written_at,
+                "event_id": f"{ChannelSync.Kind.EXPORT}-{r.sync_id}" if r.sync_id else "",
+            }
+            for r in rows
+        ],
+    )
+
+
+class PreviewItemOut(Schema):
+    product_id: int
+    sku: str
+    quantity: int
+    explanation: str
+
+
+class PreviewListOut(Schema):
+    items: list[PreviewItemOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/sales-channels/{channel_id}/writeback-preview",
+    response=PreviewListOut,
+    summary="What a writeback run would write now, with the computation (writes nothing)",
+)
+def get_preview(request, filters: Query[SkuFilters], channel_id: int = id_path()):
+    company = request.company
+    channel = channel_for(company=company, channel_id=channel_id)
+    products = Product.objects.filter(company=company)
+    if filters.sku:
+        products = products.filter(sku__in=filters.sku)
+    return keyset_page(
+        products,
+        order=("id",),
+        limit=filters.limit,
+        cursor=filters.cursor,
+        transform=lambda rows: [
+            {
+                "product_id": line.product_id,
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "explanation": line.explanation,
+            }
+            for line in writeback_preview_lines(
+                company=company, channel=channel, product_ids=[p.id for p in rows]
+            )
+        ],
+    )

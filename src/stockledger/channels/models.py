@@ -1,4 +1,11 @@
-"""Sales channels (carts): where orders come from and where quantities are written back."""
+"""Sales channels (carts): where orders come from and where quantities are written back.
+
+A channel's settings (writeback warehouses, location mapping, writeback rules, delivery
+adapter) decide what a writeback run writes. Changing the warehouses or the mapping is an
+Inventory Log event (`cart_warehouse`); the rules show in each `export` row's explanation.
+"""
+
+import secrets
 
 from django.db import models
 
@@ -16,11 +23,45 @@ class CartType(models.TextChoices):
     OTHER = "other"
 
 
+class AdapterName(models.TextChoices):
+    # manual: quantities are recorded (export rows, last written per SKU) for a connector to
+    # pull through the API; nothing is pushed. webhook: POSTed, signed, to the channel's URL.
+    MANUAL = "manual", "Recorded for a connector to read"
+    WEBHOOK = "webhook", "HTTP webhook"
+
+
+class WritebackStatus(models.TextChoices):
+    NEVER = "", "Never run"
+    RECORDED = "recorded", "Recorded"
+    DELIVERED = "delivered", "Delivered"
+    PARTIAL = "partial", "Partly delivered"
+    FAILED = "failed", "Failed"
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_hex(32)
+
+
 class SalesChannel(CompanyScoped):
     # `id` is the log's cart_id; cart_type and name fill cart_type / cart_name.
     cart_type = models.CharField(max_length=20, choices=CartType.choices)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    adapter = models.CharField(
+        max_length=40, choices=AdapterName.choices, default=AdapterName.MANUAL
+    )
+    webhook_url = models.CharField(max_length=2000, blank=True, default="")
+    # HMAC key for the webhook signature: it must be readable to sign, so it is stored as is
+    # (like any API client secret the server itself must use) and shown only to the company.
+    webhook_secret = models.CharField(max_length=128, default=new_webhook_secret)
+    webhook_timeout_seconds = models.FloatField(default=5.0)
+
+    last_writeback_status = models.CharField(
+        max_length=20, blank=True, default="", choices=WritebackStatus.choices
+    )
+    last_writeback_error = models.TextField(blank=True, default="")
+    last_writeback_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -29,3 +70,109 @@ class SalesChannel(CompanyScoped):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cart_type})"
+
+
+class ChannelWarehouse(CompanyScoped):
+    """A warehouse whose stock a channel receives ("warehouse writeback by sales channel").
+
+    No rows for a channel means the setting is off: the channel receives all warehouses.
+    """
+
+    channel = models.ForeignKey(
+        SalesChannel, on_delete=models.CASCADE, related_name="writeback_warehouses"
+    )
+    warehouse = models.ForeignKey(
+        "warehouses.Warehouse", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "warehouse"], name="channels_writeback_warehouse_once"
+            )
+        ]
+
+
+class ChannelLocation(CompanyScoped):
+    """The channel's own id for a warehouse (a Shopify location id)."""
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="locations")
+    warehouse = models.ForeignKey(
+        "warehouses.Warehouse", on_delete=models.PROTECT, related_name="+"
+    )
+    location = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "warehouse"], name="channels_location_per_warehouse"
+            ),
+            models.UniqueConstraint(fields=["channel", "location"], name="channels_location_once"),
+        ]
+
+
+class WritebackRule(CompanyScoped):
+    """Optional limits on what a channel is told for one SKU (see writeback.py for the order).
+
+    Every limit is optional; a rule has at least one.
+    """
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="rules")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    maximum = models.BigIntegerField(null=True, blank=True)
+    minimum = models.BigIntegerField(null=True, blank=True)  # may be negative
+    percent = models.PositiveSmallIntegerField(null=True, blank=True)  # 0..100 of available
+    reserve = models.BigIntegerField(null=True, blank=True)  # held back, >= 0
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "product"], name="channels_rule_per_sku")
+        ]
+
+
+class ChannelSync(CompanyScoped):
+    """One quantity import or writeback run; its log rows carry `event_id` = `label`."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import"
+        EXPORT = "export"
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        RECORDED = "recorded"
+        DELIVERED = "delivered"
+        PARTIAL = "partial"
+        FAILED = "failed"
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="syncs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    products = models.PositiveIntegerField(default=0)  # rows logged
+    delivered = models.PositiveIntegerField(default=0)  # export: pushed and accepted
+    failed = models.PositiveIntegerField(default=0)  # export: not delivered
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "kind", "-id"], name="channels_sync_recent")]
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}-{self.pk}"
+
+
+class ChannelSkuState(CompanyScoped):
+    """What a channel was last told for one SKU (the last recorded or delivered export)."""
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="sku_states")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    last_written = models.BigIntegerField()
+    last_written_at = models.DateTimeField()
+    sync = models.ForeignKey(ChannelSync, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "product"], name="channels_state_per_sku")
+        ]

@@ -1,12 +1,43 @@
-"""Writes for sales channels."""
+"""Writes for sales channels: the channel, its writeback warehouses and location mapping,
+its delivery (webhook) settings and its per-SKU writeback rules.
 
-from stockledger.core.errors import InvalidInput
-from stockledger.core.models import Company
+Quantity imports and writeback runs are in `sync.py`.
+"""
 
-from .models import CartType, SalesChannel
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from stockledger.catalog.models import Product
+from stockledger.core.errors import InvalidInput, NotFound
+from stockledger.core.models import Company, User
+from stockledger.ledger.facts import ledger_record_facts
+from stockledger.ledger.models import DocumentType, EventType
+from stockledger.ledger.services import write_transaction
+from stockledger.warehouses.models import Warehouse
+from stockledger.warehouses.services import warehouse_by_id
+
+from .adapters import registered
+from .adapters.webhook import check_webhook_url
+from .models import (
+    AdapterName,
+    CartType,
+    ChannelLocation,
+    ChannelWarehouse,
+    SalesChannel,
+    WritebackRule,
+    new_webhook_secret,
+)
+
+BIG = 1_000_000_000
+LOCATION_MAX = 255
+LOG_TEXT_MAX = 1000  # warehouse_name / warehouse_locations columns
+ALL_WAREHOUSES = "All warehouses"
 
 
 def channel_create(*, company: Company, cart_type: str, name: str) -> SalesChannel:
+    """Create a channel (manual delivery until a webhook URL is set; a new webhook secret)."""
     if cart_type not in CartType.values:
         raise InvalidInput(
             f"cart_type must be one of {', '.join(CartType.values)}", field="cart_type"
@@ -29,3 +60,316 @@ def channel_by_id(
         return SalesChannel.objects.get(company=company, pk=int(channel_id))
     except (SalesChannel.DoesNotExist, TypeError, ValueError):
         raise InvalidInput(f"unknown sales channel {channel_id!r}", field=field) from None
+
+
+def _locked(channel: SalesChannel) -> SalesChannel:
+    # Settings changes of one channel queue here, so each compares with the one before it.
+    return SalesChannel.objects.select_for_update().get(pk=channel.pk)
+
+
+def _fit(text: str, limit: int = LOG_TEXT_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- writeback warehouses and location mapping: cart_warehouse rows -------------------------
+
+
+def _setting_columns(channel: SalesChannel) -> tuple[str, str]:
+    """(warehouse_name, warehouse_locations) of a cart_warehouse row: the channel's
+    writeback warehouses and its whole location mapping, warehouses in creation order."""
+    chosen = list(
+        ChannelWarehouse.objects.filter(channel=channel)
+        .order_by("warehouse_id")
+        .values_list("warehouse__name", flat=True)
+    )
+    mapping = ChannelLocation.objects.filter(channel=channel).order_by("warehouse_id")
+    return (
+        _fit(", ".join(chosen) if chosen else ALL_WAREHOUSES),
+        _fit("; ".join(f"{m.warehouse.name}={m.location}" for m in mapping.select_related())),
+    )
+
+
+def _log_setting_change(
+    *, company: Company, channel: SalesChannel, user: User | None, note: str
+) -> int:
+    warehouse_name, warehouse_locations = _setting_columns(channel)
+    return ledger_record_facts(
+        company=company,
+        event_type=EventType.CART_WAREHOUSE,
+        channel=channel,
+        user=user,
+        common={
+            "warehouse_name": warehouse_name,
+            "warehouse_locations": warehouse_locations,
+            "note": note,
+            "document_type": DocumentType.SALES_CHANNEL,
+            "document_id": channel.id,
+        },
+    )
+
+
+def _names(warehouses: Sequence[Warehouse]) -> str:
+    return ", ".join(w.name for w in sorted(warehouses, key=lambda w: w.id)) or ALL_WAREHOUSES
+
+
+def _warehouses_in(company: Company, ids: Sequence[Any], field: str) -> list[Warehouse]:
+    if not isinstance(ids, (list, tuple)):
+        raise InvalidInput("must be a list of warehouse ids", field=field)
+    found: list[Warehouse] = []
+    for i, warehouse_id in enumerate(ids):
+        if isinstance(warehouse_id, bool):
+            raise InvalidInput(f"unknown warehouse {warehouse_id!r}", field=f"{field}[{i}]")
+        warehouse = warehouse_by_id(
+            company=company, warehouse_id=warehouse_id, field=f"{field}[{i}]"
+        )
+        if warehouse in found:
+            raise InvalidInput(f"{warehouse.name} is listed twice", field=f"{field}[{i}]")
+        found.append(warehouse)
+    return found
+
+
+def channel_set_writeback_warehouses(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    warehouse_ids: Sequence[int],
+    user: User | None = None,
+) -> int:
+    """Choose the warehouses whose stock the channel receives; an empty list turns the
+    setting off (the channel receives all warehouses).
+
+    A change logs one `cart_warehouse` row in the log of every product of the company (kits
+    included; no stock change), with warehouse_name = the warehouses it became ("Main, East"
+    or "All warehouses"), warehouse_locations = the channel's location mapping, the cart
+    columns, user_name and a note saying what it was. The same choice again logs nothing.
+    Returns the number of rows logged. Unknown, other companies' or repeated warehouses are
+    InvalidInput (field `warehouse_ids[i]`), and change nothing.
+    """
+    warehouses = _warehouses_in(company, warehouse_ids, "warehouse_ids")
+    return _set_writeback_warehouses(company, channel, warehouses, user)
+
+
+@write_transaction
+def _set_writeback_warehouses(
+    company: Company, channel: SalesChannel, warehouses: list[Warehouse], user: User | None
+) -> int:
+    channel = _locked(channel)
+    before = list(
+        Warehouse.objects.filter(
+            id__in=ChannelWarehouse.objects.filter(channel=channel).values("warehouse_id")
+        )
+    )
+    if {w.id for w in before} == {w.id for w in warehouses}:
+        return 0
+    ChannelWarehouse.objects.filter(channel=channel).delete()
+    ChannelWarehouse.objects.bulk_create(
+        ChannelWarehouse(company=company, channel=channel, warehouse=w) for w in warehouses
+    )
+    note = f"Writeback warehouses set to {_names(warehouses)} (was: {_names(before)})"
+    return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
+
+
+def channel_set_locations(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    locations: Sequence[dict],
+    user: User | None = None,
+) -> int:
+    """Replace the channel's location mapping: each warehouse's id in the channel (a Shopify
+    location id). Warehouses left out become unmapped; an empty list clears the mapping.
+
+    A change logs `cart_warehouse` rows exactly as `channel_set_writeback_warehouses` does
+    (warehouse_locations = "Main=<location>; East=<location>"); the same mapping again logs
+    nothing. Returns the number of rows logged. Refuses (InvalidInput, field
+    `locations[i].…`) unknown warehouses, a warehouse listed twice, an empty, over-long or
+    repeated location, and then changes nothing.
+    """
+    if not isinstance(locations, (list, tuple)):
+        raise InvalidInput("must be a list", field="locations")
+    mapping: dict[int, str] = {}
+    warehouses: dict[int, Warehouse] = {}
+    seen_locations: set[str] = set()
+    for i, item in enumerate(locations):
+        where = f"locations[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidInput("must be {warehouse_id, location}", field=where)
+        raw_id = item.get("warehouse_id")
+        if isinstance(raw_id, bool):
+            raise InvalidInput(f"unknown warehouse {raw_id!r}", field=f"{where}.warehouse_id")
+        warehouse = warehouse_by_id(
+            company=company, warehouse_id=raw_id, field=f"{where}.warehouse_id"
+        )
+        if warehouse.id in mapping:
+            raise InvalidInput(f"{warehouse.name} is listed twice", field=f"{where}.warehouse_id")
+        location = item.get("location")
+        if not isinstance(location, str) or not location.strip():
+            raise InvalidInput("location must be a non-empty string", field=f"{where}.location")
+        location = location.strip()
+        if len(location) > LOCATION_MAX:
+            raise InvalidInput(
+                f"location is longer than {LOCATION_MAX} characters", field=f"{where}.location"
+            )
+        if any(ord(ch) < 32 for ch in location):
+            raise InvalidInput(
+                "location must not contain control characters", field=f"{where}.location"
+            )
+        if location in seen_locations:
+            raise InvalidInput(
+                f"location {location!r} is mapped to two warehouses", field=f"{where}.location"
+            )
+        seen_locations.add(location)
+        mapping[warehouse.id] = location
+        warehouses[warehouse.id] = warehouse
+    return _set_locations(company, channel, mapping, warehouses, user)
+
+
+@write_transaction
+def _set_locations(
+    company: Company,
+    channel: SalesChannel,
+    mapping: dict[int, str],
+    warehouses: dict[int, Warehouse],
+    user: User | None,
+) -> int:
+    channel = _locked(channel)
+    before = dict(
+        ChannelLocation.objects.filter(channel=channel).values_list("warehouse_id", "location")
+    )
+    if before == mapping:
+        return 0
+    ChannelLocation.objects.filter(channel=channel).delete()
+    ChannelLocation.objects.bulk_create(
+        ChannelLocation(company=company, channel=channel, warehouse=warehouses[w], location=loc)
+        for w, loc in sorted(mapping.items())
+    )
+    changed = sorted(w for w in set(before) | set(mapping) if before.get(w) != mapping.get(w))
+    names = dict(Warehouse.objects.filter(id__in=changed).values_list("id", "name"))
+    note = "Location mapping changed for " + ", ".join(names[w] for w in changed)
+    return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
+
+
+# --- delivery settings ----------------------------------------------------------------------
+
+
+def channel_set_webhook(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    url: str | None,
+    timeout_seconds: float | None = None,
+) -> SalesChannel:
+    """Deliver writebacks to `url` (http/https) as signed JSON; None or "" goes back to the
+    manual adapter (quantities recorded for a connector to read). `timeout_seconds` (0.1 to
+    30, default 5) bounds each attempt. Logs nothing (it changes how quantities are sent,
+    not which). Refuses another scheme, credentials in the URL, a bad timeout."""
+    if timeout_seconds is not None:
+        if isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, (int, float)):
+            raise InvalidInput("timeout_seconds must be a number", field="timeout_seconds")
+        if not 0.1 <= timeout_seconds <= 30:
+            raise InvalidInput(
+                "timeout_seconds must be between 0.1 and 30", field="timeout_seconds"
+            )
+    if url is None or (isinstance(url, str) and not url.strip()):
+        clean_url, adapter = "", AdapterName.MANUAL
+    else:
+        clean_url, adapter = check_webhook_url(url, field="url"), AdapterName.WEBHOOK
+    return _save_channel(
+        channel,
+        webhook_url=clean_url,
+        adapter=adapter,
+        webhook_timeout_seconds=(
+            float(timeout_seconds)
+            if timeout_seconds is not None
+            else channel.webhook_timeout_seconds
+        ),
+    )
+
+
+def channel_set_adapter(*, company: Company, channel: SalesChannel, adapter: str) -> SalesChannel:
+    """Switch the channel to an installed adapter (connectors register theirs)."""
+    if adapter not in registered():
+        raise InvalidInput(f"adapter must be one of {', '.join(registered())}", field="adapter")
+    if adapter == AdapterName.WEBHOOK and not channel.webhook_url:
+        raise InvalidInput("set a webhook URL first", field="adapter")
+    return _save_channel(channel, adapter=adapter)
+
+
+def channel_secret_rotate(*, company: Company, channel: SalesChannel) -> str:
+    """Replace the webhook secret; the old one stops signing at once. Returns the new one."""
+    secret = new_webhook_secret()
+    _save_channel(channel, webhook_secret=secret)
+    return secret
+
+
+@write_transaction
+def _save_channel(channel: SalesChannel, **values: Any) -> SalesChannel:
+    SalesChannel.objects.filter(pk=channel.pk).update(**values)
+    for key, value in values.items():
+        setattr(channel, key, value)
+    return channel
+
+
+# --- writeback rules ------------------------------------------------------------------------
+
+
+def _limit(value: Any, field: str, *, low: int, high: int = BIG) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput("must be a whole number", field=field)
+    if not low <= value <= high:
+        raise InvalidInput(f"must be between {low} and {high}", field=field)
+    return value
+
+
+def channel_rule_set(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    product: Product,
+    maximum: int | None = None,
+    minimum: int | None = None,
+    percent: int | None = None,
+    reserve: int | None = None,
+) -> WritebackRule:
+    """Create or replace the channel's writeback rule for one SKU (see writeback.py for how
+    the limits apply). Every limit is optional but at least one is given; maximum >= 0,
+    reserve >= 0, percent 0..100, minimum may be negative and is <= maximum. Logs nothing:
+    the next writeback run's `export` rows show the rule in their explanation."""
+    if product.company_id != company.id:
+        raise InvalidInput(f"unknown SKU {product.sku!r}", field="sku")
+    rule_values = {
+        "maximum": _limit(maximum, "maximum", low=0),
+        "minimum": _limit(minimum, "minimum", low=-BIG),
+        "percent": _limit(percent, "percent", low=0, high=100),
+        "reserve": _limit(reserve, "reserve", low=0),
+    }
+    if all(v is None for v in rule_values.values()):
+        raise InvalidInput(
+            "give at least one of maximum, minimum, percent, reserve (or delete the rule)",
+            field="maximum",
+        )
+    if minimum is not None and maximum is not None and minimum > maximum:
+        raise InvalidInput(f"minimum {minimum} is above maximum {maximum}", field="minimum")
+    return _save_rule(company, channel, product, rule_values)
+
+
+@write_transaction
+def _save_rule(
+    company: Company, channel: SalesChannel, product: Product, values: dict[str, int | None]
+) -> WritebackRule:
+    rule, _created = WritebackRule.objects.update_or_create(
+        channel=channel, product=product, defaults={"company": company, **values}
+    )
+    return rule
+
+
+@write_transaction
+def channel_rule_delete(*, company: Company, channel: SalesChannel, product: Product) -> None:
+    """Remove the channel's rule for one SKU; NotFound if it has none."""
+    deleted, _ = WritebackRule.objects.filter(
+        company=company, channel=channel, product=product
+    ).delete()
+    if not deleted:
+        raise NotFound(f"{channel.name} has no writeback rule for {product.sku}")

