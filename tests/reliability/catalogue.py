@@ -107,7 +107,13 @@ class Company:
 def populate(company, user, token, marker: str) -> Company:
     """One of everything, through the services."""
     from stockledger.catalog.services import product_create
-    from stockledger.channels.services import channel_create
+    from stockledger.channels.services import (
+        channel_create,
+        channel_rule_set,
+        channel_set_locations,
+        channel_set_writeback_warehouses,
+    )
+    from stockledger.channels.sync import channel_quantities_import, channel_writeback_run
     from stockledger.core.services import token_create
     from stockledger.exports.services import export_create
     from stockledger.exports.tasks import run_export
@@ -203,6 +209,21 @@ def populate(company, user, token, marker: str) -> Company:
     export.refresh_from_db()
     assert export.status == "complete", export.error
     spare, _ = token_create(user=user, name=f"{m} spare")
+    # The channel's settings and syncs: cart_warehouse, import and export rows.
+    channel_set_writeback_warehouses(
+        company=company, channel=channel, warehouse_ids=[main.id], user=user
+    )
+    channel_set_locations(
+        company=company,
+        channel=channel,
+        locations=[{"warehouse_id": main.id, "location": f"{m}-loc"}],
+        user=user,
+    )
+    channel_rule_set(company=company, channel=channel, product=a, maximum=400)
+    channel_quantities_import(
+        company=company, channel=channel, quantities=[{"sku": a.sku, "quantity": 7}]
+    )
+    channel_writeback_run(company=company, channel=channel)
     ids = {
         "product_id": a.id,
         "warehouse_id": main.id,
@@ -253,6 +274,23 @@ def valid_body(operation: Operation, c: Company):
         "DELETE /api/v1/tokens/{token_id}": lambda: None,
         "POST /api/v1/orders/bulk": lambda: {"orders": [order(), order()]},
         "POST /api/v1/warehouses": lambda: {"name": f"{c.marker} Depot {n}"},
+        "PUT /api/v1/sales-channels/{channel_id}/writeback": lambda: {
+            "warehouse_ids": [o["main"].id, o["east"].id][: 1 + n % 2]
+        },
+        "PUT /api/v1/sales-channels/{channel_id}/locations": lambda: {
+            "locations": [{"warehouse_id": o["main"].id, "location": f"{c.marker}-loc-{n}"}]
+        },
+        "PUT /api/v1/sales-channels/{channel_id}/webhook": lambda: {"url": None},
+        "POST /api/v1/sales-channels/{channel_id}/webhook-secret": lambda: None,
+        "PUT /api/v1/sales-channels/{channel_id}/rules": lambda: {
+            "sku": o["a"].sku,
+            "maximum": 300 + n,
+        },
+        "DELETE /api/v1/sales-channels/{channel_id}/rules/{product_id}": lambda: None,
+        "POST /api/v1/sales-channels/{channel_id}/quantities": lambda: {
+            "quantities": [{"sku": o["a"].sku, "quantity": n}, {"sku": o["kit"].sku, "quantity": 1}]
+        },
+        "POST /api/v1/sales-channels/{channel_id}/writeback-run": lambda: {"only_changed": False},
         "POST /api/v1/products": lambda: {"sku": c.sku(f"P{n}"), "name": f"{c.marker} thing"},
         "POST /api/v1/stock/on-hand": lambda: {
             "sku": o["a"].sku,

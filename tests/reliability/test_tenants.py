@@ -70,6 +70,7 @@ def test_another_companys_id_in_any_path_is_a_404_like_an_unknown_id_and_writes_
     client = ApiClient(a.token)
     unknown = _unknown_ids(a, b)
     checked = []
+    checked_requests = 0
     for operation in api_operations():
         params = operation.path_params
         if not params:
@@ -77,21 +78,33 @@ def test_another_companys_id_in_any_path_is_a_404_like_an_unknown_id_and_writes_
         missing = [p for p in params if p not in b.ids]
         assert not missing, f"{operation}: teach catalogue.populate the ids {missing}"
         body = valid_body(operation, a) if operation.writes else None
+        mine_ids = dict(a.fresh(params))
         before = db_dump()
-        theirs = _send(client, operation, operation.path(b.ids), body)
-        nobodys = _send(client, operation, operation.path(unknown), body)
-        assert theirs.status_code == 404, (str(operation), theirs.status_code, _text(theirs))
-        assert _shape(theirs) == _shape(nobodys), str(operation)
-        assert theirs.json()["detail"]
-        assert MARK not in _text(theirs)
-        assert db_dump() == before, f"{operation} with another company's id wrote something"
+        # All of B's ids, and (with several) each one of B's among A's own.
+        mixes = [b.ids] + ([{**mine_ids, p: b.ids[p]} for p in params] if len(params) > 1 else [])
+        for ids in mixes:
+            theirs = _send(client, operation, operation.path(ids), body)
+            nobodys = _send(
+                client,
+                operation,
+                operation.path({**ids, **{p: unknown[p] for p in params if ids[p] == b.ids[p]}}),
+                body,
+            )
+            assert theirs.status_code == 404, (str(operation), theirs.status_code, _text(theirs))
+            assert _shape(theirs) == _shape(nobodys), str(operation)
+            assert theirs.json()["detail"]
+            assert MARK not in _text(theirs)
+            assert db_dump() == before, f"{operation} with another company's id wrote something"
+            checked_requests += 2
         # The same request with A's own ids works: the 404 was the tenancy.
-        mine = _send(client, operation, operation.path(a.fresh(operation.path_params)), body)
+        mine = _send(client, operation, operation.path(mine_ids), body)
         assert 200 <= mine.status_code < 300, (str(operation), mine.status_code, _text(mine))
         assert MARK not in _text(mine)
         checked.append(str(operation))
     assert checked
-    figures.update(operations_with_ids=len(checked), requests=3 * len(checked), leaks=0)
+    figures.update(
+        operations_with_ids=len(checked), requests=checked_requests + len(checked), leaks=0
+    )
 
 
 @pytest.mark.django_db
