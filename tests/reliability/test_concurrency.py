@@ -139,6 +139,8 @@ def _exports_while_writing(company_factory, settings, tmp_path, figures, *, writ
         path = settings.STOCKLEDGER_EXPORTS_DIR / export.file_name
         files.append(list(csv.DictReader(io.StringIO(path.read_text("utf-8-sig"), newline=""))))
 
+    finished = []
+
     def write(i):
         if i == writers:  # the exporting thread
             while not done.is_set():
@@ -147,7 +149,8 @@ def _exports_while_writing(company_factory, settings, tmp_path, figures, *, writ
         try:
             crew[i].run(operations)
         finally:
-            if sum(1 for w in crew if sum(w.outcomes.values()) == operations) == writers:
+            finished.append(i)
+            if len(finished) == writers:
                 done.set()
 
     errors = run_threads(writers + 1, write)
@@ -156,7 +159,8 @@ def _exports_while_writing(company_factory, settings, tmp_path, figures, *, writ
     export_now()  # after the writers: the whole log
     for rows in files:
         last: dict[tuple[str, str], tuple[int, int]] = {}
-        for row in sorted((r for r in rows if r["sku"] != "KIT"), key=lambda r: int(r["sequence"])):
+        moves = (r for r in rows if r["sku"] != "KIT" and r["warehouse_id"])  # not facts
+        for row in sorted(moves, key=lambda r: int(r["sequence"])):
             key = (row["sku"], row["warehouse_id"])
             before = last.get(key, (0, 0))
             after = (int(row["warehouse_physical_on_hand"]), int(row["warehouse_committed"]))

@@ -6,6 +6,8 @@ from the request (not from the rows written), so the final stock can be checked 
 callers were told happened.
 
 Hot SKUs: A, B, C (simple), KIT = 1 x A + 2 x B, TABLE (manufactured) = 2 x A + 1 x C.
+A sales channel reports quantities (`import` rows), is written back to (`export` rows) and
+has its writeback warehouses changed (`cart_warehouse` rows in every product's log).
 Shared documents everyone races on: one purchase order, one manufacturing order and one RMA
 per warehouse, and a pool of orders any worker may ship or cancel part of.
 """
@@ -25,6 +27,10 @@ SIMPLE = ("A", "B", "C")
 KIT_RATIO = {"A": 1, "B": 2}
 BOM = {"A": 2, "C": 1}
 START = 300  # physical on hand of each simple SKU in each warehouse at the start
+
+
+class UnexpectedError(AssertionError):
+    """An error other than a domain refusal reached the caller of an operation."""
 
 
 @dataclass
@@ -299,6 +305,36 @@ class Worker:
         for sku, k in BOM.items():
             self.tally.add(self.world.products[sku], mo.warehouse, -units * k)
 
+    def channel_import(self):
+        from stockledger.channels.sync import channel_quantities_import
+
+        skus = self.rng.sample(list(self.world.products), self.rng.randint(1, 3))
+        channel_quantities_import(
+            company=self.world.company,
+            channel=self.world.channel,
+            quantities=[{"sku": s, "quantity": self.rng.randint(0, 50)} for s in skus],
+        )
+
+    def write_back(self):
+        from stockledger.channels.sync import channel_writeback_run
+
+        channel_writeback_run(
+            company=self.world.company,
+            channel=self.world.channel,
+            only_changed=self.rng.random() < 0.5,
+        )
+
+    def channel_settings(self):
+        from stockledger.channels.services import channel_set_writeback_warehouses
+
+        chosen = self.rng.sample(self.world.warehouses, self.rng.randint(0, 2))
+        channel_set_writeback_warehouses(
+            company=self.world.company,
+            channel=self.world.channel,
+            warehouse_ids=[w.id for w in chosen],
+            user=self.world.user,
+        )
+
     OPERATIONS = {
         "adjust": 4,
         "count": 1,
@@ -309,6 +345,9 @@ class Worker:
         "ship": 3,
         "cancel": 1,
         "finish": 2,
+        "channel_import": 1,
+        "write_back": 1,
+        "channel_settings": 1,
     }
 
     # A refusal a caller may legitimately get under contention, per operation.
@@ -318,6 +357,7 @@ class Worker:
         "ship": (Conflict,),
         "cancel": (Conflict,),
         "finish": (InsufficientStock,),
+        "write_back": (Conflict,),  # another run of the channel is still going
     }
 
     def run(self, operations: int) -> None:
@@ -331,5 +371,7 @@ class Worker:
                 if isinstance(exc, InvalidInput) and "holds" not in exc.message:
                     raise
                 self.outcomes[f"{name} refused ({type(exc).__name__})"] += 1
+            except Exception as exc:
+                raise UnexpectedError(f"{name}: {exc!r}") from exc
             else:
                 self.outcomes[f"{done} done"] += 1
