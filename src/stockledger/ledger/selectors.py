@@ -72,3 +72,13 @@ def log_page(
         last = rows[-1]
         return rows, (last.created_at, last.pk)
     return rows, None
+
+
+def document_log_entries(
+    *, company: Company, document_type: str, document_id: int
+) -> QuerySet[LogEntry]:
+    """The log rows one document (order, PO, transfer, RMA, MO, channel) caused, in the order
+    recorded."""
+    return LogEntry.objects.filter(
+        company=company, document_type=document_type, document_id=document_id
+    ).order_by("id")

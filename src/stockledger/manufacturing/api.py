@@ -5,11 +5,12 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.paging import id_page
 from stockledger.orders.api import ERRORS, ErrorOut, id_field, id_path, id_query
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ManufacturingOrder
-from .selectors import mo_detail, mos_list, mos_page
+from .selectors import mo_detail, mos_list
 from .services import MAX_QUANTITY, mo_create, mo_finish
 
 router = Router(tags=["manufacturing"])
@@ -117,7 +118,7 @@ def list_mos(
     qs = mos_list(
         company=request.company, status=status, product_id=product_id, warehouse_id=warehouse_id
     )
-    rows, next_cursor = mos_page(qs, limit=limit, cursor=cursor)
+    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
     return {"items": [mo_out(mo) for mo in rows], "next_cursor": next_cursor}
 
 

@@ -6,6 +6,7 @@ from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
+from stockledger.ledger.selectors import document_log_entries
 
 from .models import ManufacturingOrder, MoStatus
 
@@ -32,20 +33,6 @@ def mos_list(
     return qs.prefetch_related("components__component").order_by("-id")
 
 
-def mos_page(
-    qs: QuerySet[ManufacturingOrder], *, limit: int, cursor: str | None
-) -> tuple[list[ManufacturingOrder], str | None]:
-    """One page of a newest-first list by keyset on the id (new MOs never shift later pages)."""
-    if cursor:
-        before = _cursor_id(cursor)
-        qs = qs.filter(id__lt=before)
-    rows = list(qs[: limit + 1])
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, str(rows[-1].id)
-    return rows, None
-
-
 def mo_detail(*, company: Company, mo_id: object) -> ManufacturingOrder:
     """One MO with its components; another company's or an unknown id is NotFound."""
     mo = get_for_company(ManufacturingOrder, company, mo_id, label="manufacturing order")
@@ -58,13 +45,6 @@ def mo_detail(*, company: Company, mo_id: object) -> ManufacturingOrder:
 
 def mo_log_entries(*, company: Company, mo: ManufacturingOrder) -> QuerySet[LogEntry]:
     """The log rows the MO caused (product and components), in recorded order."""
-    return LogEntry.objects.filter(
+    return document_log_entries(
         company=company, document_type=DocumentType.MANUFACTURING_ORDER, document_id=mo.id
-    ).order_by("id")
-
-
-def _cursor_id(cursor: str) -> int:
-    """The id a next_cursor carries; anything else is refused before it reaches a query."""
-    if not cursor.isascii() or not cursor.isdigit() or not 0 < int(cursor) < 2**63:
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return int(cursor)
+    )

@@ -5,10 +5,11 @@ from datetime import datetime
 from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
+from stockledger.core.paging import id_page
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Order
-from .selectors import order_detail, orders_list, orders_page, with_lines
+from .selectors import order_detail, orders_list, with_lines
 from .services import MAX_LINES, MAX_QUANTITY, order_cancel, order_import, order_ship
 
 router = Router(tags=["orders"])
@@ -201,7 +202,7 @@ def list_orders(
         warehouse_id=warehouse_id,
         order_number=order_number,
     )
-    rows, next_cursor = orders_page(with_lines(qs), limit=limit, cursor=cursor)
+    rows, next_cursor = id_page(with_lines(qs), limit=limit, cursor=cursor)
     return {"items": [order_out(o) for o in rows], "next_cursor": next_cursor}
 
 

@@ -6,6 +6,7 @@ from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
+from stockledger.ledger.selectors import document_log_entries
 
 from .models import Order, OrderLine, OrderStatus
 
@@ -51,23 +52,6 @@ def with_lines(qs: QuerySet[Order]) -> QuerySet[Order]:
     )
 
 
-def orders_page(
-    qs: QuerySet[Order], *, limit: int, cursor: str | None
-) -> tuple[list[Order], str | None]:
-    """One page of a newest-first order list by keyset on the id.
-
-    Orders imported while a client pages have higher ids, so they never shift later pages.
-    """
-    if cursor:
-        before = _cursor_id(cursor)
-        qs = qs.filter(id__lt=before)
-    rows = list(qs[: limit + 1])
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return rows, str(rows[-1].id)
-    return rows, None
-
-
 def order_detail(*, company: Company, order_id: object) -> Order:
     """One order with its lines; another company's or an unknown id is NotFound."""
     qs = with_lines(Order.objects.select_related("channel", "warehouse"))
@@ -79,13 +63,6 @@ def order_detail(*, company: Company, order_id: object) -> Order:
 
 def order_log_entries(*, company: Company, order: Order) -> QuerySet[LogEntry]:
     """The log rows the order caused (its kits' and components' too), in recorded order."""
-    return LogEntry.objects.filter(
+    return document_log_entries(
         company=company, document_type=DocumentType.ORDER, document_id=order.id
-    ).order_by("id")
-
-
-def _cursor_id(cursor: str) -> int:
-    """The id a next_cursor carries; anything else is refused before it reaches a query."""
-    if not cursor.isascii() or not cursor.isdigit() or not 0 < int(cursor) < 2**63:
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return int(cursor)
+    )

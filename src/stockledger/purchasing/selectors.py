@@ -8,6 +8,7 @@ from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
+from stockledger.ledger.selectors import document_log_entries
 
 from .models import (
     GoodsReceipt,
@@ -72,8 +73,6 @@ def purchase_order_log_entries(
     *, company: Company, purchase_order: PurchaseOrder
 ) -> QuerySet[LogEntry]:
     """The log rows the PO caused (its receipts' `po_received` rows), in the order recorded."""
-    return LogEntry.objects.filter(
-        company=company,
-        document_type=DocumentType.PURCHASE_ORDER,
-        document_id=purchase_order.id,
-    ).order_by("id")
+    return document_log_entries(
+        company=company, document_type=DocumentType.PURCHASE_ORDER, document_id=purchase_order.id
+    )

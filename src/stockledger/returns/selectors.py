@@ -8,6 +8,7 @@ from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
+from stockledger.ledger.selectors import document_log_entries
 
 from .models import ReturnLine, ReturnOrder, ReturnReceipt, ReturnReceiptLine, ReturnStatus
 
@@ -67,6 +68,6 @@ def return_detail(*, company: Company, return_id: object) -> ReturnDetail:
 
 def return_log_entries(*, company: Company, return_order: ReturnOrder) -> QuerySet[LogEntry]:
     """The log rows the RMA caused (opening and receipts), in the order recorded."""
-    return LogEntry.objects.filter(
+    return document_log_entries(
         company=company, document_type=DocumentType.RETURN, document_id=return_order.id
-    ).order_by("id")
+    )

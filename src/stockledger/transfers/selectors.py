@@ -7,6 +7,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
+from stockledger.ledger.selectors import document_log_entries
 
 from .models import Transfer, TransferLine
 
@@ -45,6 +46,6 @@ def transfer_detail(*, company: Company, transfer_id: object) -> TransferDetail:
 
 def transfer_log_entries(*, company: Company, transfer: Transfer) -> QuerySet[LogEntry]:
     """The log rows the transfer caused, in the order recorded."""
-    return LogEntry.objects.filter(
+    return document_log_entries(
         company=company, document_type=DocumentType.TRANSFER, document_id=transfer.id
-    ).order_by("id")
+    )
