@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pytest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
-from stockledger.ledger.models import LogEntry
+from stockledger.ledger import services as ledger_services
 from stockledger.ledger.stockbook import StockBook
 
 from .invariants import assert_ledger_consistent, company_dump
@@ -79,8 +79,7 @@ def inject(monkeypatch):
             fault.at(point)
 
     reload, save = StockBook.reload, StockBook.save
-    manager = LogEntry.objects
-    bulk_create = manager.bulk_create
+    insert_entries = ledger_services.insert_entries
 
     def patched_reload(self, product_ids):
         hit("before stock")
@@ -91,14 +90,14 @@ def inject(monkeypatch):
         hit("after stock")
         return result
 
-    def patched_bulk_create(*args, **kwargs):
-        result = bulk_create(*args, **kwargs)
+    def patched_insert_entries(*args, **kwargs):
+        result = insert_entries(*args, **kwargs)
         hit("after log rows")
         return result
 
     monkeypatch.setattr(StockBook, "reload", patched_reload)
     monkeypatch.setattr(StockBook, "save", patched_save)
-    monkeypatch.setattr(manager, "bulk_create", patched_bulk_create)
+    monkeypatch.setattr(ledger_services, "insert_entries", patched_insert_entries)
 
     def use(fault: Fault | None) -> None:
         active["fault"] = fault
