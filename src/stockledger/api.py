@@ -79,6 +79,14 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    field = getattr(request, "body_error_field", None) if exc.status_code == 400 else None
+    if field:  # parsed, but holds text that cannot be stored (JsonObjectParser)
+        message = request.body_error.split(": ", 1)[1]
+        return api.create_response(
+            request,
+            {"detail": request.body_error, "errors": [{"field": field, "message": message}]},
+            status=422,
+        )
     detail = getattr(request, "body_error", None) if exc.status_code == 400 else None
     response = api.create_response(request, {"detail": detail or str(exc)}, status=exc.status_code)
     wait = getattr(exc, "wait", None)
@@ -103,6 +111,15 @@ def _data_error(request, exc: DataError):
     log.warning("data error on %s %s: %s", request.method, request.path, exc)
     return api.create_response(
         request, {"detail": "a value is too long or out of range", "errors": []}, status=422
+    )
+
+
+@api.exception_handler(OverflowError)
+def _overflow_error(request, exc: OverflowError):
+    # SQLite's answer to an integer beyond 64 bits (PostgreSQL's is a DataError, above).
+    log.warning("overflow on %s %s: %s", request.method, request.path, exc)
+    return api.create_response(
+        request, {"detail": "a number is out of range", "errors": []}, status=422
     )
 
 

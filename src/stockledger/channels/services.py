@@ -64,7 +64,11 @@ def channel_by_id(
 
 def _locked(channel: SalesChannel) -> SalesChannel:
     # Settings changes of one channel queue here, so each compares with the one before it.
-    return SalesChannel.objects.select_for_update().get(pk=channel.pk)
+    # FOR NO KEY UPDATE, not FOR UPDATE: PostgreSQL checks foreign keys at COMMIT (Django's
+    # are DEFERRABLE INITIALLY DEFERRED) with a KEY SHARE lock on the channel row, when an
+    # order import already holds its products; a FOR UPDATE here, then waiting for those
+    # products, deadlocked with it.
+    return SalesChannel.objects.select_for_update(no_key=True).get(pk=channel.pk)
 
 
 def _fit(text: str, limit: int = LOG_TEXT_MAX) -> str:

@@ -241,7 +241,8 @@ def channel_writeback_run(
 
 @write_transaction
 def _claim_run(company: Company, channel: SalesChannel) -> ChannelSync:
-    SalesChannel.objects.select_for_update().filter(pk=channel.pk).first()
+    # (FOR NO KEY UPDATE: see services._locked.)
+    SalesChannel.objects.select_for_update(no_key=True).filter(pk=channel.pk).first()
     now = timezone.now()
     running = ChannelSync.objects.filter(
         channel=channel, kind=ChannelSync.Kind.EXPORT, status=ChannelSync.Status.RUNNING
@@ -303,6 +304,10 @@ def _finish_run(
     lines: list[WritebackLine],
     deliveries: list[Delivery],
 ) -> ChannelSync:
+    # The channel row first, then the products (the facts): the order settings changes lock
+    # in. Updating the channel after the products deadlocked with a settings change holding
+    # the channel and waiting for the products. (FOR NO KEY UPDATE: see services._locked.)
+    SalesChannel.objects.select_for_update(no_key=True).filter(pk=channel.pk).first()
     now = timezone.now()
     if lines:
         ledger_record_facts(

@@ -25,6 +25,8 @@ from ninja.responses import NinjaJSONEncoder
 
 from .idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
 from .schemas import ErrorOut, FieldErrorOut
+from .text_input import MESSAGE as UNSTORABLE_TEXT
+from .text_input import find_unstorable_text
 
 REF = "#/components/schemas/{model}"
 WRITES = {"post", "put", "patch", "delete"}
@@ -68,6 +70,12 @@ class JsonObjectParser(Parser):
         if data is not None and not isinstance(data, dict):
             # (`null` stands for no body: optional bodies such as an order's ship accept it.)
             request.body_error = "request body must be a JSON object"
+            raise ValueError(request.body_error)
+        field = find_unstorable_text(data)
+        if field:
+            # Valid JSON, but text no database can store: a 422 naming the field (api.py).
+            request.body_error_field = field
+            request.body_error = f"{field}: {UNSTORABLE_TEXT}"
             raise ValueError(request.body_error)
         return data
 

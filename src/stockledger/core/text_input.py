@@ -1,0 +1,37 @@
+"""Text a request body may carry: no unpaired UTF-16 surrogates.
+
+JSON allows "\\ud800" on its own, Python reads it into a str, and then the database cannot
+encode it as UTF-8 in the middle of a write (a 500). So the API's parser refuses such text as
+it reads the body, naming the field, before any service runs. (NUL characters, which
+PostgreSQL refuses, are turned away earlier by the API middleware.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGE = "text is not valid Unicode (it contains an unpaired surrogate)"
+
+
+def _unpaired(value: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def find_unstorable_text(data: Any, path: str = "") -> str | None:
+    """The field of the first key or string in parsed JSON that cannot be stored, or None."""
+    if isinstance(data, str):
+        return (path or "body") if _unpaired(data) else None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            field = f"{path}.{key}" if path else str(key)
+            if _unpaired(str(key)):
+                return field
+            found = find_unstorable_text(value, field)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found = find_unstorable_text(value, f"{path}[{i}]")
+            if found:
+                return found
+    return None
