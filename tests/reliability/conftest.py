@@ -74,7 +74,7 @@ def figures(request, django_db_blocker):
 
 def _server_version() -> str:
     query = (
-        "SHOW server_version"
+        "SELECT 'PostgreSQL ' || current_setting('server_version')"
         if connection.vendor == "postgresql"
         else "SELECT 'SQLite ' || sqlite_version()"
     )
