@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test test-sqlite test-postgres lint check browser-deps bench screenshots clean
+.PHONY: install run test test-sqlite test-postgres lint check browser-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -51,8 +51,16 @@ test-postgres: install
 	  echo "SKIPPED: PostgreSQL tests - no server at $(PG_URL) (set PG_URL, or start PostgreSQL)"; \
 	fi
 
-bench: install
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+# Debian's sqlite3 command line tool: the SQLite reference of the CSV benchmarks.
+bench-deps:
+	@command -v sqlite3 >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; \
+	  else echo "the benchmarks need the sqlite3 command line tool (apt-get install sqlite3)"; exit 1; fi; }
+
+# BENCH_ARGS: --quick (small sizes), --engine sqlite|postgresql, --only NAME[,NAME], --fresh.
+# PostgreSQL: database sl_bench_<size> on the server of PG_URL.
+bench: install bench-deps
+	PG_URL=$(PG_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 screenshots: install browser-deps
 	$(BIN)/python -m stockledger.web.screenshots docs/screenshots

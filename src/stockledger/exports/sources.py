@@ -20,7 +20,7 @@ from stockledger.catalog.models import KitComponent, Product
 from stockledger.catalog.selectors import products_search
 from stockledger.core.models import Company
 from stockledger.ledger.columns import COLUMNS
-from stockledger.ledger.csv_writer import CHUNK_SIZE, iter_log_rows
+from stockledger.ledger.csv_writer import CHUNK_SIZE, iter_log_rows, merge_log_rows
 from stockledger.ledger.models import LogEntry
 from stockledger.ledger.selectors import log_entries
 
@@ -96,9 +96,13 @@ class LogStreams:
         if not product_ids:
             return iter(())
         chunk = max(MIN_MERGED_CHUNK, CHUNK_SIZE // len(product_ids))
-        return merge_log_streams(
-            [self.cursor(filters.queryset(company, [pid]), chunk_size=chunk) for pid in product_ids]
+        # merge_log_rows iterates as merge_log_streams does (one cursor per product,
+        # heapq.merge), and lets write_log_csv have the database merge and format the rows.
+        stream = merge_log_rows(
+            [filters.queryset(company, [pid]) for pid in product_ids], chunk_size=chunk
         )
+        self._open.append(stream)
+        return stream
 
     def kit_with_components(
         self, *, company: Company, kit: Product, filters: LogFilters = LogFilters()

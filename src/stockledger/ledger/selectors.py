@@ -53,23 +53,40 @@ def log_entries(
 
 
 def log_page(
-    qs: QuerySet[LogEntry], *, limit: int, cursor: tuple[datetime, int] | None, newest_first: bool
-) -> tuple[list[LogEntry], tuple[datetime, int] | None]:
-    """One page of a log queryset by keyset (created_at, id); returns rows and the next key."""
+    qs: QuerySet[LogEntry],
+    *,
+    limit: int,
+    cursor: tuple[datetime, int] | None,
+    newest_first: bool,
+    fields: Sequence[str] | None = None,
+) -> tuple[list, tuple[datetime, int] | None]:
+    """One page of a log queryset by keyset (created_at, id); returns rows and the next key.
+
+    Rows are LogEntry objects, or with `fields` tuples of those fields (which must include
+    `created_at` and `id`): no model instances for a page that only serializes values.
+    """
     if newest_first:
         qs = qs.order_by("-created_at", "-id")
         if cursor:
             at, pk = cursor
-            qs = qs.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
+            # (created_at, id) < (at, pk), written so the database bounds its index range
+            # on created_at instead of filtering every newer row.
+            qs = qs.filter(Q(created_at__lte=at), Q(created_at__lt=at) | Q(id__lt=pk))
     else:
         qs = qs.order_by("created_at", "id")
         if cursor:
             at, pk = cursor
-            qs = qs.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk))
-    rows = list(qs[: limit + 1])
+            qs = qs.filter(Q(created_at__gte=at), Q(created_at__gt=at) | Q(id__gt=pk))
+    if fields is not None:
+        at_index, id_index = list(fields).index("created_at"), list(fields).index("id")
+        rows = list(qs.values_list(*fields)[: limit + 1])
+    else:
+        rows = list(qs[: limit + 1])
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
+        if fields is not None:
+            return rows, (last[at_index], last[id_index])
         return rows, (last.created_at, last.pk)
     return rows, None
 

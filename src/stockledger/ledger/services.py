@@ -27,6 +27,7 @@ from stockledger.core.errors import InsufficientStock, InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.warehouses.models import Stock, Warehouse
 
+from .log_insert import insert_entries, new_log_entry
 from .models import EventType, LogEntry
 from .stockbook import StockBook, chunks
 
@@ -36,6 +37,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MAX_ATTEMPTS = 8
+_EVENT_TYPES = frozenset(EventType.values)
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -95,7 +97,11 @@ def lock_products(company: Company, product_ids: set[int]) -> None:
     """Lock product rows in id order: the serialization point for their stock and log rows.
 
     Services that must read quantities before calling `ledger_record` (to validate a transfer,
-    say) lock first with this; the ledger locks the same rows again, which is a no-op."""
+    say) lock first with this; the ledger locks the same rows again, which is a no-op.
+    SQLite has no row locks: its writers already hold the database's write lock from the
+    start of their transaction (BEGIN IMMEDIATE), so there is nothing to take."""
+    if not connection.features.has_select_for_update:
+        return
     ids = sorted(product_ids)
     for chunk in chunks(ids):
         list(
@@ -130,7 +136,7 @@ def ledger_record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("ledger_record must run inside the service's transaction")
-    if event_type not in EventType.values:
+    if event_type not in _EVENT_TYPES:
         raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
     now = timezone.now()
     created_at = created_at or now
@@ -205,34 +211,34 @@ def ledger_record(
                 warehouse_committed=wh_committed,
                 warehouse_available_on_hand=wh_physical - wh_committed,
             )
-        entries.append(
-            LogEntry(
-                company=company,
-                product=product,
-                sku=product.sku,
-                warehouse=line.warehouse,
-                user=user,
-                event_type=event_type,
-                created_at=row.pop("created_at", created_at),
-                imported_at=row.pop("imported_at", imported_at),
-                quantity=line.quantity,
-                physical_on_hand=(
-                    physical if line.physical_on_hand is None else line.physical_on_hand
-                ),
-                available_on_hand=(
-                    physical - committed
-                    if line.available_on_hand is None
-                    else line.available_on_hand
-                ),
-                committed=committed,
-                physical_change=line.physical_change,
-                committed_change=line.committed_change,
-                went_negative=went_negative,
-                **row,
-            )
-        )
+        values = {
+            "company": company,
+            "product": product,
+            "sku": product.sku,
+            "warehouse": line.warehouse,
+            "user": user,
+            "event_type": event_type,
+            "created_at": row.pop("created_at", created_at),
+            "imported_at": row.pop("imported_at", imported_at),
+            "quantity": line.quantity,
+            "physical_on_hand": (
+                physical if line.physical_on_hand is None else line.physical_on_hand
+            ),
+            "available_on_hand": (
+                physical - committed if line.available_on_hand is None else line.available_on_hand
+            ),
+            "committed": committed,
+            "physical_change": line.physical_change,
+            "committed_change": line.committed_change,
+            "went_negative": went_negative,
+        }
+        for name in row:
+            if name in values:
+                raise TypeError(f"LogEntry() got multiple values for argument '{name}'")
+        values.update(row)
+        entries.append(new_log_entry(values))
     book.save()
-    return LogEntry.objects.bulk_create(entries, batch_size=2000)
+    return insert_entries(entries)
 
 
 # --- on_hand: cycle counts and manual edits -------------------------------------------------

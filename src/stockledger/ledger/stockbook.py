@@ -5,6 +5,8 @@ The ledger uses it to apply changes line by line; pages and the API use it to re
 
 from collections.abc import Callable, Iterable, Sequence
 
+from django.db import connections, router
+
 from stockledger.catalog.models import KitComponent, Product
 from stockledger.core.models import Company
 from stockledger.warehouses.models import Stock, Warehouse
@@ -33,9 +35,8 @@ class StockBook:
         """Read the stock rows of these products (call once their rows are locked)."""
         self.rows.clear()
         self.by_product.clear()
-        for chunk in chunks(sorted(product_ids)):
-            for stock in Stock.objects.filter(product_id__in=chunk):
-                self._add(stock)
+        for stock in _stock_rows(sorted(product_ids)):
+            self._add(stock)
 
     def _add(self, stock: Stock) -> None:
         self.rows[(stock.product_id, stock.warehouse_id)] = stock
@@ -53,10 +54,8 @@ class StockBook:
         return component_ids
 
     def load_more(self, product_ids: set[int]) -> None:
-        missing = sorted(p for p in product_ids if p not in self.by_product)
-        for chunk in chunks(missing):
-            for stock in Stock.objects.filter(product_id__in=chunk):
-                self._add(stock)
+        for stock in _stock_rows(sorted(p for p in product_ids if p not in self.by_product)):
+            self._add(stock)
 
     def row(self, product: Product, warehouse: Warehouse) -> Stock:
         key = (product.id, warehouse.id)
@@ -113,8 +112,45 @@ class StockBook:
         created = {id(s) for s in new}
         if new:
             Stock.objects.bulk_create(new)
-        for stock in self.dirty.values():
-            if id(stock) not in created:
-                Stock.objects.filter(pk=stock.pk).update(
-                    physical_on_hand=stock.physical_on_hand, committed=stock.committed
-                )
+        changed = [
+            (stock.physical_on_hand, stock.committed, stock.pk)
+            for stock in self.dirty.values()
+            if id(stock) not in created
+        ]
+        if changed:
+            connection = connections[router.db_for_write(Stock)]
+            with connection.cursor() as cursor:
+                cursor.executemany(_update_sql(connection.ops.quote_name), changed)
+
+
+# The two statements of every stock change, written once: building them through the ORM cost
+# more than running them.
+_STOCK_FIELDS = tuple(Stock._meta.concrete_fields)
+
+
+def _stock_rows(product_ids: Sequence[int]) -> Iterable[Stock]:
+    """The stock rows of the products, as Stock objects."""
+    if not product_ids:
+        return
+    alias = router.db_for_read(Stock)
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    names = [f.attname for f in _STOCK_FIELDS]
+    columns = ", ".join(qn(f.column) for f in _STOCK_FIELDS)
+    table = qn(Stock._meta.db_table)
+    with connection.cursor() as cursor:
+        for chunk in chunks(product_ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE {qn('product_id')} IN ({marks})",
+                list(chunk),
+            )
+            for row in cursor.fetchall():
+                yield Stock.from_db(alias, names, row)
+
+
+def _update_sql(qn) -> str:
+    return (
+        f"UPDATE {qn(Stock._meta.db_table)} SET {qn('physical_on_hand')} = %s, "
+        f"{qn('committed')} = %s WHERE {qn('id')} = %s"
+    )

@@ -1,0 +1,1 @@
+"""Benchmarks: Stockledger against the best the same machine and database do (`make bench`)."""

@@ -1,0 +1,16 @@
+"""The measurements `bench/run.py` knows, by name, with the engines each runs on."""
+
+from . import exports, http_paths, orders_bulk, writes
+from .harness import ENGINES
+
+BOTH = ENGINES
+MEASUREMENTS = {
+    "single_stock_changes": (writes.single_stock_changes, BOTH),
+    "bulk_order_import": (orders_bulk.bulk_order_import, BOTH),
+    "csv_export": (exports.csv_export, BOTH),
+    "kit_export": (exports.kit_export_result, BOTH),
+    "log_page": (http_paths.log_page, BOTH),
+    "export_memory": (exports.export_memory, BOTH),
+    # One hot SKU under 8 writers is a PostgreSQL question: SQLite has one writer at a time.
+    "concurrent_writers": (writes.concurrent_writers, ("postgresql",)),
+}

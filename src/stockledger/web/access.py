@@ -1,0 +1,48 @@
+"""Who may use the pages, and company scoping for objects addressed by the URL.
+
+Every page belongs to the signed-in user's company. A user without a company (an operator's
+superuser) cannot use them; another company's ids are 404, exactly like ids that never existed.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from stockledger.core.errors import NotFound
+from stockledger.core.tenancy import get_for_company
+
+M = TypeVar("M", bound=models.Model)
+
+
+def company_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sign-in required; sets `request.company` to the user's company or refuses (403)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        company = getattr(user, "company", None)
+        if company is None:
+            return render(request, "web/no_company.html", status=403)
+        request.company = company
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def company_object_or_404(model: type[M], request: HttpRequest, pk: object) -> M:
+    """The object with `pk` in the caller's company; anything else is a 404."""
+    try:
+        return get_for_company(model, request.company, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"

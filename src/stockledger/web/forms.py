@@ -1,0 +1,120 @@
+"""Forms of the pages: they check the shape of the input; the services check the rest.
+
+A service refuses with a DomainError naming a field (`field="change"`); `add_domain_error` puts
+its message next to the form field it belongs to, so every refusal shows inline.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.utils import timezone
+
+from stockledger.channels.models import SalesChannel
+from stockledger.core.errors import DomainError
+from stockledger.core.models import Company
+from stockledger.ledger.models import EventType
+from stockledger.warehouses.models import Warehouse
+
+BIG = 1_000_000_000
+
+
+def warehouse_choices(company: Company, *, blank: str | None = None) -> list[tuple[str, str]]:
+    choices = [
+        (str(w.id), w.name) for w in Warehouse.objects.filter(company=company).order_by("name")
+    ]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+def channel_choices(company: Company, *, blank: str | None = None) -> list[tuple[str, str]]:
+    channels = SalesChannel.objects.filter(company=company).order_by("name")
+    choices = [(str(c.id), f"{c.name} ({c.cart_type})") for c in channels]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+def add_domain_error(form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None):
+    """Show a service's refusal next to the field it names (or above the form)."""
+    name = exc.field or ""
+    name = (aliases or {}).get(name, name)
+    if name not in form.fields:
+        # lines[0].quantity and the like: the last part often names the form field.
+        tail = name.rsplit(".", 1)[-1]
+        name = (aliases or {}).get(tail, tail)
+    form.add_error(name if name in form.fields else None, exc.message)
+
+
+class LogFilterForm(forms.Form):
+    """Filters of the Inventory Log table. Dates are whole days in UTC, `until` inclusive."""
+
+    event_type = forms.ChoiceField(required=False, label="Event")
+    warehouse = forms.ChoiceField(required=False, label="Warehouse")
+    channel = forms.ChoiceField(required=False, label="Channel")
+    since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
+    until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+    components = forms.BooleanField(required=False, label="with components")
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event_type"].choices = [("", "All events")] + list(EventType.choices)
+        self.fields["warehouse"].choices = warehouse_choices(company, blank="All warehouses")
+        self.fields["channel"].choices = channel_choices(company, blank="All channels")
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    def selector_filters(self) -> dict:
+        """Keyword arguments for ledger.selectors.log_entries."""
+        data = self.cleaned_data
+        tz = timezone.get_current_timezone()
+        filters: dict = {}
+        if data.get("event_type"):
+            filters["event_types"] = [data["event_type"]]
+        if data.get("warehouse"):
+            filters["warehouse_ids"] = [int(data["warehouse"])]
+        if data.get("channel"):
+            filters["cart_ids"] = [int(data["channel"])]
+        if data.get("since"):
+            filters["since"] = datetime.combine(data["since"], time.min, tzinfo=tz)
+        if data.get("until"):
+            filters["until"] = datetime.combine(
+                data["until"] + timedelta(days=1), time.min, tzinfo=tz
+            )
+        return filters
+
+
+class OnHandForm(forms.Form):
+    """Set physical on hand to a counted value, or adjust it by a signed change."""
+
+    MODE_SET, MODE_ADJUST = "set", "adjust"
+
+    warehouse = forms.ChoiceField(label="Warehouse")
+    mode = forms.ChoiceField(
+        choices=[(MODE_SET, "Set to (count)"), (MODE_ADJUST, "Adjust by (+/-)")],
+        initial=MODE_SET,
+        widget=forms.RadioSelect,
+        label="",
+    )
+    quantity = forms.IntegerField(min_value=-BIG, max_value=BIG, label="Quantity")
+    note = forms.CharField(required=False, max_length=2000, label="Note")
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].choices = warehouse_choices(company)
+        self.company = company
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == self.MODE_SET and (data.get("quantity") or 0) < 0:
+            self.add_error("quantity", "A count cannot be negative.")
+        if data.get("mode") == self.MODE_ADJUST and data.get("quantity") == 0:
+            self.add_error("quantity", "An adjustment must not be zero.")
+        return data
+
+    def warehouse_obj(self) -> Warehouse:
+        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
+
+    # The services' field names, as this form calls them.
+    ALIASES = {"physical_on_hand": "quantity", "change": "quantity", "warehouse_id": "warehouse"}

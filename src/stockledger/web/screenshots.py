@@ -1,0 +1,236 @@
+"""`make screenshots`: serve the demo data and take a PNG of each major page.
+
+    python -m stockledger.web.screenshots docs/screenshots
+
+Starts `stockledger serve --demo-if-empty` (with its job worker) on a free port with a
+temporary STOCKLEDGER_HOME and SQLite, signs in with the demo login and drives Debian's
+Chromium through the pages with Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1360, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped (exit {server.returncode}) before it was ready")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"the server did not answer {url}/healthz within {timeout:.0f} s")
+
+
+def demo_password(home: Path) -> str:
+    text = (home / "demo-login.txt").read_text()
+    match = re.search(r"password (\S+)", text)
+    if not match:
+        raise SystemExit(f"no password in {home / 'demo-login.txt'}: {text!r}")
+    return match.group(1)
+
+
+class Shooter:
+    def __init__(self, page, base: str, out: Path) -> None:
+        self.page = page
+        self.base = base
+        self.out = out
+        self.taken: list[Path] = []
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+        self.settle()
+
+    def settle(self) -> None:
+        self.page.wait_for_load_state("networkidle")
+        # HTMX swaps (the lazy chart) run after load: wait for them to finish.
+        self.page.wait_for_function("!document.querySelector('.htmx-request')")
+
+    def shot(self, name: str, *, full_page: bool = True) -> None:
+        path = self.out / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        self.taken.append(path)
+        print(f"  {path}")
+
+    def open_product(self, sku: str) -> None:
+        self.go(f"/products/?q={sku}")
+        self.page.get_by_role("link", name=sku, exact=True).first.click()
+        self.settle()
+
+
+def tour(s: Shooter) -> None:
+    """The pages, in the order a merchant meets them."""
+    page = s.page
+    s.go("/products/")
+    s.shot("02-products")
+    s.go("/products/?q=mug")
+    s.shot("03-product-search", full_page=False)
+    s.open_product("MUG-ENM-12-BLK")
+    s.shot("04-product")
+    page.select_option("#log-filters select[name=event_type]", "order")
+    s.settle()
+    page.locator("#log-card").scroll_into_view_if_needed()
+    s.shot("05-product-log-filtered", full_page=False)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.click("#export-menu summary")
+    page.locator("#export-form").wait_for()
+    page.check("#export-form input[name=event_types][value=on_hand]")
+    s.shot("06-export-options", full_page=False)
+    page.click("#export-form button[type=submit]")
+    page.locator("#export-requested").wait_for()
+    s.shot("07-export-requested", full_page=False)
+    s.open_product("KIT-CAMP-KITCHEN")
+    s.shot("08-kit")
+    page.click("#export-menu summary")
+    page.check("#export-form input[name=include_components]")
+    page.click("#export-form button[type=submit]")
+    page.locator("#export-requested").wait_for()
+    s.open_product("GIFT-CANDLE-BOX")
+    s.shot("09-manufactured")
+    s.open_product("SOCK-HIK-M")
+    page.check("#on-hand-form input[value=adjust]")
+    page.fill("#on-hand-form input[name=quantity]", "-1000000")
+    page.click("#on-hand-form button[type=submit]")
+    page.locator("#on-hand .field-error").wait_for()
+    s.shot("10-count-error", full_page=False)
+    for list_name, detail_name, url_name in DOCUMENT_PAGES:
+        path = url_for(url_name)
+        if path is None:
+            continue
+        s.go(path)
+        s.shot(list_name, full_page=False)
+        first = page.locator("table.data tbody tr td:first-child a").first
+        if detail_name and first.count():
+            first.click()
+            s.settle()
+            s.shot(detail_name, full_page=False)
+    path = url_for("web:transfer_new")
+    if path:
+        s.go(path + "?sku=MUG-ENM-12-BLK")
+        s.shot("17-transfer-form", full_page=False)
+    path = url_for("web:export_list")
+    if path:
+        s.go(path)
+        # The worker beside the server finishes them; the page refreshes itself.
+        page.wait_for_selector("#exports[data-polling=off]", timeout=120_000)
+        s.shot("26-exports", full_page=False)
+
+
+# (list screenshot, detail screenshot, URL name of the list)
+DOCUMENT_PAGES = [
+    ("11-orders", "12-order", "web:order_list"),
+    ("13-purchase-orders", "14-purchase-order", "web:po_list"),
+    ("15-transfers", "16-transfer", "web:transfer_list"),
+    ("18-returns", "19-return", "web:return_list"),
+    ("20-manufacturing-orders", "21-manufacturing-order", "web:mo_list"),
+    ("22-channels", "23-channel", "web:channel_list"),
+]
+
+
+def url_for(name: str) -> str | None:
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        raise SystemExit(f"screenshots need {CHROMIUM} (make browser-deps)")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()  # a page renamed or gone leaves no stale picture behind
+    home = Path(tempfile.mkdtemp(prefix="stockledger-shots-"))
+    env = dict(os.environ, STOCKLEDGER_HOME=str(home), DATABASE_URL="", DEBUG="false")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "stockledger.cli", "serve", "--demo-if-empty", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(base, server)
+        password = demo_password(home)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=DESKTOP)
+            shooter = Shooter(page, base, out)
+            shooter.go("/login/")
+            shooter.shot("01-sign-in", full_page=False)
+            page.fill("input[name=username]", "demo")
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            shooter.settle()
+            steps(shooter)
+            phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
+            phone.context.add_cookies(page.context.cookies())
+            phone_shooter = Shooter(phone, base, out)
+            phone_shooter.open_product("MUG-ENM-12-BLK")
+            phone_shooter.shot("27-phone-product", full_page=False)
+            phone_shooter.go("/orders/")
+            phone_shooter.shot("28-phone-orders", full_page=False)
+            shooter.taken += phone_shooter.taken
+            browser.close()
+        return shooter.taken
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "docs/screenshots")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "stockledger.settings")
+    os.environ.setdefault("STOCKLEDGER_HOME", tempfile.mkdtemp(prefix="stockledger-shots-cfg-"))
+    import django
+
+    django.setup()
+    print(f"Screenshots of the demo data into {out}/")
+    taken = run(out)
+    print(f"{len(taken)} screenshots written.")
+
+
+if __name__ == "__main__":
+    main()

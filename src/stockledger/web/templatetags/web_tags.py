@@ -1,0 +1,134 @@
+"""Small helpers the templates share: signed numbers, document links, a log row's details."""
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from stockledger.ledger.models import LogEntry
+
+register = template.Library()
+
+# Which page a log row's document opens (pages that are not built yet simply do not link).
+DOCUMENT_PAGES = {
+    "order": "web:order_detail",
+    "purchase_order": "web:po_detail",
+    "transfer": "web:transfer_detail",
+    "return": "web:return_detail",
+    "manufacturing_order": "web:mo_detail",
+    "sales_channel": "web:channel_detail",
+}
+
+
+@register.filter
+def signed(value):
+    """+5, -3 (with a real minus sign), 0; blank for None."""
+    if value is None or value == "":
+        return ""
+    value = int(value)
+    if value > 0:
+        return f"+{value}"
+    if value < 0:
+        return f"\u2212{-value}"
+    return "0"
+
+
+@register.filter
+def minus(value):
+    """Integers with a real minus sign, so negatives read at a glance."""
+    if value is None or value == "":
+        return ""
+    value = int(value)
+    return f"\u2212{-value}" if value < 0 else str(value)
+
+
+@register.filter
+def took(started, finished) -> str:
+    """How long from `started` to `finished`: 0.4 s, 12 s, 3 min 5 s."""
+    if not started or not finished:
+        return ""
+    seconds = (finished - started).total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+@register.filter
+def as_list(value):
+    return [value]
+
+
+# The top bar's tab for each page (by URL name prefix).
+TABS = {
+    "product": "products",
+    "order": "orders",
+    "po": "purchasing",
+    "transfer": "transfers",
+    "return": "returns",
+    "mo": "manufacturing",
+    "channel": "channels",
+    "export": "activity",
+}
+
+
+@register.simple_tag
+def tab_of(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    name = (match.url_name or "") if match else ""
+    return TABS.get(name.split("_", 1)[0], "")
+
+
+@register.simple_tag
+def document_url(entry: LogEntry) -> str:
+    name = DOCUMENT_PAGES.get(entry.document_type)
+    if not name or entry.document_id is None:
+        return ""
+    try:
+        return reverse(name, args=[entry.document_id])
+    except NoReverseMatch:
+        return ""
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+
+
+@register.simple_tag
+def log_details(entry: LogEntry) -> list[tuple[str, str]]:
+    """The row's event-specific columns that have a value, labelled, in the CSV's order."""
+    pairs: list[tuple[str, str]] = []
+
+    def add(label: str, value) -> None:
+        if value not in (None, ""):
+            pairs.append((label, str(value)))
+
+    add("imported", _when(entry.imported_at))
+    if entry.sending_warehouse_name or entry.receiving_warehouse_name:
+        add("from", entry.sending_warehouse_name)
+        add("to", entry.receiving_warehouse_name)
+    add("transfer notes", entry.transfer_notes)
+    add("line notes", entry.line_notes)
+    add("expected", entry.expected_quantity)
+    add("received", entry.received_quantity)
+    add("restocked", entry.restocked_quantity)
+    add("locations", entry.warehouse_locations)
+    add("kit", entry.kit_sku)
+    if entry.channel_last_written is not None:
+        add("last written", entry.channel_last_written)
+    if entry.channel_differs is not None:
+        add("channel differs", "yes" if entry.channel_differs else "no")
+    add("explanation", entry.explanation)
+    add("delivery", entry.delivery_status)
+    add("note", entry.note)
+    if entry.went_negative:
+        add("warning", "physical on hand went below zero")
+    return pairs
+
+
+@register.simple_tag
+def running_exports(company) -> int:
+    """How many of the company's exports are queued or running (the Activity badge)."""
+    from ..views.exports import active_exports
+
+    return active_exports(company)

@@ -1,0 +1,1 @@
+"""The merchant's pages, one module per area."""

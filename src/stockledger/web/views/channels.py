@@ -1,0 +1,234 @@
+"""Sales channels: the list, and one channel's settings (writeback warehouses, location
+mapping, writeback rules), its runs, a preview of what it would be told, and its log rows."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from stockledger.catalog.models import Product
+from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.channels.models import ChannelSkuState, SalesChannel, WritebackRule
+from stockledger.channels.selectors import (
+    channel_detail,
+    channels_for,
+    writeback_preview_lines,
+)
+from stockledger.channels.services import (
+    channel_rule_delete,
+    channel_rule_set,
+    channel_set_locations,
+    channel_set_writeback_warehouses,
+)
+from stockledger.channels.sync import channel_writeback_run
+from stockledger.core.errors import DomainError
+from stockledger.ledger.models import DocumentType, LogEntry
+
+from ..access import company_object_or_404, company_required
+from ..forms import add_domain_error
+
+LOG_ROWS = 30
+PREVIEW_PRODUCTS = 12
+BIG = 1_000_000_000
+
+
+class WarehousesForm(forms.Form):
+    warehouses = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Writeback warehouses"
+    )
+
+    def __init__(self, *args, detail, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouses"].choices = [(str(w.id), w.name) for w in detail.warehouses]
+        if not self.is_bound:
+            self.initial["warehouses"] = [str(w.id) for w in detail.writeback_warehouses]
+
+
+class LocationsForm(forms.Form):
+    """One text field per warehouse: its id in the channel (blank: not mapped)."""
+
+    def __init__(self, *args, detail, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warehouse_fields = []
+        for row in detail.locations:
+            name = f"location-{row.warehouse_id}"
+            self.fields[name] = forms.CharField(
+                required=False, max_length=255, label=row.warehouse_name, initial=row.location
+            )
+            self.warehouse_fields.append((row.warehouse_id, name))
+
+    def mapping(self) -> list[dict]:
+        return [
+            {"warehouse_id": warehouse_id, "location": self.cleaned_data[name]}
+            for warehouse_id, name in self.warehouse_fields
+            if self.cleaned_data.get(name)
+        ]
+
+    def field_for_error(self, field: str | None) -> str | None:
+        """`locations[i].location` names the i-th mapped warehouse."""
+        if field and field.startswith("locations["):
+            index = int(field[len("locations[") :].split("]", 1)[0])
+            filled = [name for _, name in self.warehouse_fields if self.cleaned_data.get(name)]
+            if index < len(filled):
+                return filled[index]
+        return None
+
+
+class RuleForm(forms.Form):
+    sku = forms.CharField(max_length=100, label="SKU")
+    maximum = forms.IntegerField(required=False, min_value=0, max_value=BIG, label="Maximum")
+    minimum = forms.IntegerField(required=False, min_value=-BIG, max_value=BIG, label="Minimum")
+    percent = forms.IntegerField(required=False, min_value=0, max_value=100, label="Percent")
+    reserve = forms.IntegerField(required=False, min_value=0, max_value=BIG, label="Reserve")
+
+
+@company_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    channels = list(channels_for(company=request.company))
+    rows = []
+    for channel in channels:
+        detail = channel_detail(company=request.company, channel=channel, syncs=0)
+        rows.append((detail, sum(1 for r in detail.locations if r.location)))
+    return render(request, "web/channels/list.html", {"rows": rows})
+
+
+def _page(request: HttpRequest, channel: SalesChannel, status: int = 200, **forms_) -> HttpResponse:
+    detail = channel_detail(company=request.company, channel=channel)
+    products = list(
+        Product.objects.filter(company=request.company).order_by("sku")[:PREVIEW_PRODUCTS]
+    )
+    preview = writeback_preview_lines(
+        company=request.company, channel=channel, product_ids=[p.id for p in products]
+    )
+    written = dict(
+        ChannelSkuState.objects.filter(
+            channel=channel, product_id__in=[p.id for p in products]
+        ).values_list("product_id", "last_written")
+    )
+    entries = list(
+        LogEntry.objects.filter(
+            company=request.company,
+            document_type=DocumentType.SALES_CHANNEL,
+            document_id=channel.id,
+        ).order_by("-id")[:LOG_ROWS]
+    )
+    context = {
+        "channel": channel,
+        "detail": detail,
+        "warehouses_form": forms_.get("warehouses_form") or WarehousesForm(detail=detail),
+        "locations_form": forms_.get("locations_form") or LocationsForm(detail=detail),
+        "rule_form": forms_.get("rule_form") or RuleForm(),
+        "preview": [(line, written.get(line.product_id)) for line in preview],
+        "entries": entries,
+        "log_rows": LOG_ROWS,
+    }
+    return render(request, "web/channels/detail.html", context, status=status)
+
+
+@company_required
+def channel_view(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = company_object_or_404(SalesChannel, request, channel_id)
+    return _page(request, channel)
+
+
+def _logged(request: HttpRequest, what: str, rows: int) -> None:
+    if rows:
+        messages.success(
+            request,
+            f"{what} saved: {rows} cart_warehouse row{'s' if rows != 1 else ''} logged, one in "
+            "each product's log (the newest are below).",
+        )
+    else:
+        messages.info(request, f"{what} unchanged: nothing logged.")
+
+
+@require_POST
+@company_required
+def channel_action(request: HttpRequest, channel_id: int, action: str) -> HttpResponse:
+    """Save one section of the settings (or run a writeback); errors come back inline."""
+    channel = company_object_or_404(SalesChannel, request, channel_id)
+    detail = channel_detail(company=request.company, channel=channel, syncs=0)
+    company = request.company
+    if action == "warehouses":
+        form = WarehousesForm(request.POST, detail=detail)
+        if form.is_valid():
+            try:
+                rows = channel_set_writeback_warehouses(
+                    company=company,
+                    channel=channel,
+                    warehouse_ids=[int(w) for w in form.cleaned_data["warehouses"]],
+                    user=request.user,
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc, {"warehouse_ids": "warehouses"})
+            else:
+                _logged(request, "Writeback warehouses", rows)
+                return redirect("web:channel_detail", channel.id)
+        return _page(request, channel, 422, warehouses_form=form)
+    if action == "locations":
+        form = LocationsForm(request.POST, detail=detail)
+        if form.is_valid():
+            try:
+                rows = channel_set_locations(
+                    company=company, channel=channel, locations=form.mapping(), user=request.user
+                )
+            except DomainError as exc:
+                name = form.field_for_error(exc.field)
+                form.add_error(name, exc.message)
+            else:
+                _logged(request, "Location mapping", rows)
+                return redirect("web:channel_detail", channel.id)
+        return _page(request, channel, 422, locations_form=form)
+    if action == "rule":
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                product = product_by_sku(company=company, sku=clean_sku(data["sku"]))
+                channel_rule_set(
+                    company=company,
+                    channel=channel,
+                    product=product,
+                    maximum=data["maximum"],
+                    minimum=data["minimum"],
+                    percent=data["percent"],
+                    reserve=data["reserve"],
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    f"Rule for {product.sku} saved. It applies from the next writeback run, "
+                    "whose export rows explain it.",
+                )
+                return redirect("web:channel_detail", channel.id)
+        return _page(request, channel, 422, rule_form=form)
+    if action == "rule-delete":
+        rule_id = request.POST.get("rule", "")
+        rule = (
+            WritebackRule.objects.filter(company=company, channel=channel, pk=int(rule_id))
+            .select_related("product")
+            .first()
+            if rule_id.isdigit() and len(rule_id) < 19
+            else None
+        )
+        if rule is None:
+            raise Http404("no such rule")
+        channel_rule_delete(company=company, channel=channel, product=rule.product)
+        messages.success(request, f"Rule for {rule.product.sku} removed.")
+        return redirect("web:channel_detail", channel.id)
+    if action == "writeback":
+        try:
+            run = channel_writeback_run(company=company, channel=channel)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            text = f"Writeback run {run.label}: {run.get_status_display().lower()}, "
+            text += f"{run.products} export rows logged"
+            if run.error:
+                text += f" ({run.error})"
+            messages.success(request, text + ".")
+        return redirect("web:channel_detail", channel.id)
+    raise Http404("no such action")

@@ -1,0 +1,35 @@
+"""What the document pages share: keyset pages by id, and a document's log rows."""
+
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from stockledger.core.errors import InvalidInput, NotFound
+from stockledger.core.paging import id_page
+
+PAGE_SIZE = 50
+
+
+def newest_first_page(request: HttpRequest, qs: QuerySet) -> tuple[list, str | None]:
+    """One page of a newest-first list (by id); a cursor this app did not make is a 404."""
+    cursor = request.GET.get("before") or None
+    if cursor is not None and not (cursor.isascii() and len(cursor) <= 500):
+        raise Http404("no such page")
+    try:
+        return id_page(qs, limit=PAGE_SIZE, cursor=cursor)
+    except InvalidInput:
+        raise Http404("no such page") from None
+
+
+def found_or_404(fn, **kwargs):
+    """Call a selector that raises NotFound for another company's id; make that a 404."""
+    try:
+        return fn(**kwargs)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def list_query(request: HttpRequest, *names: str) -> str:
+    """The list's filters as a query string, for the next page's link."""
+    from urllib.parse import urlencode
+
+    return urlencode([(n, request.GET[n]) for n in names if request.GET.get(n)])

@@ -1,0 +1,106 @@
+"""A product's Inventory Log table (filters, keyset pages) and its chart over time."""
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+
+from stockledger.catalog.models import Product, ProductKind
+from stockledger.core.errors import InvalidInput
+from stockledger.ledger.api import decode_cursor, encode_cursor
+from stockledger.ledger.selectors import log_entries, log_page
+from stockledger.warehouses.models import Warehouse
+
+from .. import chart as charts
+from ..access import company_object_or_404, company_required, is_htmx
+from ..forms import LogFilterForm
+
+LOG_PAGE_SIZE = 50
+FILTER_PARAMS = ("event_type", "warehouse", "channel", "since", "until", "components")
+
+
+def _filter_query(params: QueryDict) -> str:
+    """The filters of a request as a query string (for links to the next page)."""
+    kept = [(k, params[k]) for k in FILTER_PARAMS if params.get(k)]
+    return urlencode(kept)
+
+
+def log_context(request: HttpRequest, product: Product) -> dict:
+    """The log table of `product` as the request's filters and cursor select it."""
+    is_kit = product.kind == ProductKind.KIT
+    params = {k: v for k, v in request.GET.items() if k in FILTER_PARAMS}
+    # A kit's own rows are few (its order lines); by default its components' rows come too.
+    form = LogFilterForm(
+        request.GET if params else None,
+        company=request.company,
+        initial={"components": is_kit},
+    )
+    product_ids = [product.id]
+    filters: dict = {}
+    rows: list = []
+    next_cursor = None
+    error = None
+    if form.is_bound and not form.is_valid():
+        error = "Fix the filters to see the log."
+    else:
+        with_components = is_kit
+        if form.is_bound:
+            filters = form.selector_filters()
+            with_components = is_kit and form.cleaned_data.get("components")
+        if with_components:
+            product_ids += list(product.kit_components.values_list("component_id", flat=True))
+        try:
+            qs = log_entries(company=request.company, product_ids=product_ids, **filters)
+            rows, next_key = log_page(
+                qs,
+                limit=LOG_PAGE_SIZE,
+                cursor=decode_cursor(request.GET.get("cursor")),
+                newest_first=True,
+            )
+            next_cursor = encode_cursor(next_key)
+        except InvalidInput as exc:
+            error = exc.message
+    return {
+        "product": product,
+        "log_form": form,
+        "log_rows": rows,
+        "log_next_cursor": next_cursor,
+        "log_filter_query": _filter_query(request.GET),
+        "log_error": error,
+        "log_show_sku": len(product_ids) > 1,
+        "log_is_continuation": bool(request.GET.get("cursor")),
+    }
+
+
+@company_required
+def product_log(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The log table (filters changed) or its next rows (a cursor), for HTMX swaps."""
+    product = company_object_or_404(Product, request, product_id)
+    context = log_context(request, product)
+    if request.GET.get("cursor") and is_htmx(request):
+        return render(request, "web/log/_rows.html", context)
+    return render(request, "web/log/_table.html", context)
+
+
+@company_required
+def product_chart(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The chart of physical and available on hand (total or one warehouse) as inline SVG."""
+    product = company_object_or_404(Product, request, product_id)
+    product.company = request.company
+    range_key = request.GET.get("range", charts.DEFAULT_RANGE)
+    if range_key not in charts.RANGES:
+        range_key = charts.DEFAULT_RANGE
+    warehouse = None
+    warehouse_id = request.GET.get("warehouse", "")
+    if warehouse_id.isdigit():
+        warehouse = Warehouse.objects.filter(company=request.company, pk=warehouse_id).first()
+    chart = charts.build_chart(product, warehouse=warehouse, days=charts.RANGES[range_key])
+    context = {
+        "product": product,
+        "chart": chart,
+        "range_key": range_key,
+        "ranges": [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("all", "All")],
+        "warehouse": warehouse,
+        "warehouses": Warehouse.objects.filter(company=request.company).order_by("name"),
+    }
+    return render(request, "web/log/_chart.html", context)

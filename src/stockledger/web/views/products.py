@@ -1,0 +1,188 @@
+"""Products tab: the searchable list and the product page (quantities, kit, BOM, channels)."""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from stockledger.catalog.models import BomLine, KitComponent, Product, ProductKind
+from stockledger.catalog.selectors import products_search, quantities_for
+from stockledger.channels.models import ChannelSkuState, SalesChannel
+from stockledger.channels.selectors import writeback_preview_lines
+from stockledger.channels.writeback import WritebackLine
+from stockledger.ledger.models import EventType, LogEntry
+
+from ..access import company_object_or_404, company_required, is_htmx
+from ..forms import OnHandForm
+from .exports import ExportForm
+from .log import log_context
+
+PAGE_SIZE = 50
+
+
+@company_required
+def product_list(request: HttpRequest) -> HttpResponse:
+    """Products by SKU, 50 a page; keyset on the SKU (unique per company), never OFFSET."""
+    query = request.GET.get("q", "").strip()[:100]
+    after = request.GET.get("after", "")[:100]
+    qs = products_search(company=request.company, search=query or None)
+    if after:
+        qs = qs.filter(sku__gt=after)
+    products = list(qs[: PAGE_SIZE + 1])
+    next_after = None
+    if len(products) > PAGE_SIZE:
+        products = products[:PAGE_SIZE]
+        next_after = products[-1].sku
+    for product in products:
+        product.company = request.company  # quantities_for reads it; spare the query
+    quantities = quantities_for(products)
+    rows = [(p, quantities[p.id]) for p in products]
+    context = {"rows": rows, "query": query, "after": after, "next_after": next_after}
+    template = "web/products/_results.html" if is_htmx(request) else "web/products/list.html"
+    return render(request, template, context)
+
+
+@company_required
+def sku_suggestions(request: HttpRequest) -> HttpResponse:
+    """Up to 20 SKUs starting with what was typed, as <option>s for a form's datalist."""
+    typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
+    skus = []
+    if typed:
+        skus = list(
+            Product.objects.filter(company=request.company, sku__istartswith=typed)
+            .order_by("sku")
+            .values_list("sku", "name")[:20]
+        )
+    return render(request, "web/products/_sku_options.html", {"skus": skus})
+
+
+@dataclass
+class ComponentRow:
+    component: Product
+    quantity: int
+    available_on_hand: int
+    physical_on_hand: int
+    makes: int  # whole kits (or units) this component allows
+    limits: bool = False
+
+
+def _component_rows(lines: list) -> list[ComponentRow]:
+    components = [line.component for line in lines]
+    quantities = quantities_for(components)
+    rows = []
+    for line in lines:
+        q = quantities[line.component_id]
+        rows.append(
+            ComponentRow(
+                component=line.component,
+                quantity=line.quantity,
+                available_on_hand=q.available_on_hand,
+                physical_on_hand=q.physical_on_hand,
+                makes=max(0, q.available_on_hand // line.quantity),
+            )
+        )
+    if rows:
+        least = min(r.makes for r in rows)
+        for r in rows:
+            r.limits = r.makes == least
+    return rows
+
+
+@dataclass
+class ChannelRow:
+    channel: SalesChannel
+    last_written: ChannelSkuState | None  # what we last wrote back
+    last_import: LogEntry | None  # what the channel last said it shows
+    would_write: WritebackLine | None  # what a writeback run would write now, and why
+
+
+# How far back the product page looks for each channel's last import row: a bounded read on
+# the (product, created_at) index, however long the log.
+RECENT_ROWS = 5000
+
+
+def _channel_rows(product: Product) -> list[ChannelRow]:
+    """Each channel: what we last wrote, what it last showed, what we would write now."""
+    channels = list(SalesChannel.objects.filter(company=product.company).order_by("name"))
+    if not channels:
+        return []
+    written = {
+        state.channel_id: state
+        for state in ChannelSkuState.objects.filter(product=product, channel__in=channels)
+    }
+    recent = (
+        LogEntry.objects.filter(product=product)
+        .order_by("-created_at", "-id")
+        .values_list("id", "event_type", "cart_id")[:RECENT_ROWS]
+    )
+    last_import: dict[int, int] = {}
+    for pk, event_type, cart_id in recent:
+        if event_type == EventType.IMPORT.value and cart_id is not None:
+            last_import.setdefault(cart_id, pk)
+    imports = LogEntry.objects.in_bulk(list(last_import.values()))
+    rows = []
+    for channel in channels:
+        [would] = writeback_preview_lines(
+            company=product.company, channel=channel, product_ids=[product.id]
+        ) or [None]
+        rows.append(
+            ChannelRow(
+                channel,
+                written.get(channel.id),
+                imports.get(last_import.get(channel.id)),
+                would,
+            )
+        )
+    return rows
+
+
+def product_context(request: HttpRequest, product: Product) -> dict:
+    quantities = quantities_for([product])[product.id]
+    kit_rows = bom_rows = []
+    if product.kind == ProductKind.KIT:
+        kit_rows = _component_rows(
+            list(
+                KitComponent.objects.filter(kit=product)
+                .select_related("component")
+                .order_by("component__sku")
+            )
+        )
+    if product.kind == ProductKind.MANUFACTURED:
+        bom_rows = _component_rows(
+            list(
+                BomLine.objects.filter(product=product)
+                .select_related("component")
+                .order_by("component__sku")
+            )
+        )
+    part_of = list(
+        Product.objects.filter(kit_components__component=product).order_by("sku")[:20]
+    ) + list(Product.objects.filter(bom_lines__component=product).order_by("sku")[:20])
+    return {
+        "product": product,
+        "quantities": quantities,
+        "kit_rows": kit_rows,
+        "bom_rows": bom_rows,
+        "part_of": part_of,
+        "channel_rows": _channel_rows(product),
+    }
+
+
+@company_required
+def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+    product = company_object_or_404(Product, request, product_id)
+    product.company = request.company
+    context = product_context(request, product)
+    context.update(log_context(request, product))
+    if product.kind != ProductKind.KIT:
+        context["on_hand_form"] = OnHandForm(company=request.company)
+    context["export_form"] = ExportForm(product=product)
+    return render(request, "web/products/detail.html", context)
+
+
+@company_required
+def product_quantities(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The quantities block alone, refreshed after a change made on the page."""
+    product = company_object_or_404(Product, request, product_id)
+    product.company = request.company
+    return render(request, "web/products/_quantities.html", product_context(request, product))
