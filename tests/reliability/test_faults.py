@@ -3,7 +3,7 @@
 Every stock-changing service is interrupted at three points of its transaction:
 - after its document rows, before the ledger touches stock (`StockBook.reload`),
 - after the stock rows are written, before the log rows (`StockBook.save`),
-- after the log rows are written, before the commit (`LogEntry.objects.bulk_create`),
+- after the log rows are written, before the commit (`log_insert.insert_entries`),
 by three faults:
 - PostgreSQL: the service's database connection is terminated from another connection
   (`pg_terminate_backend`) while the service waits at the point;
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import pytest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
-from stockledger.ledger.models import LogEntry
 from stockledger.ledger.stockbook import StockBook
 
 from .invariants import assert_ledger_consistent, company_dump
@@ -78,9 +77,10 @@ def inject(monkeypatch):
         if fault is not None:
             fault.at(point)
 
+    from stockledger.ledger import services
+
     reload, save = StockBook.reload, StockBook.save
-    manager = LogEntry.objects
-    bulk_create = manager.bulk_create
+    insert_entries = services.insert_entries
 
     def patched_reload(self, product_ids):
         hit("before stock")
@@ -91,14 +91,14 @@ def inject(monkeypatch):
         hit("after stock")
         return result
 
-    def patched_bulk_create(*args, **kwargs):
-        result = bulk_create(*args, **kwargs)
+    def patched_insert_entries(*args, **kwargs):
+        result = insert_entries(*args, **kwargs)
         hit("after log rows")
         return result
 
     monkeypatch.setattr(StockBook, "reload", patched_reload)
     monkeypatch.setattr(StockBook, "save", patched_save)
-    monkeypatch.setattr(manager, "bulk_create", patched_bulk_create)
+    monkeypatch.setattr(services, "insert_entries", patched_insert_entries)
 
     # Fact rows (channel syncs and settings) change no stock: after their locks, and after
     # their rows are inserted.
