@@ -38,8 +38,8 @@ settings.register_profile(
     "nightly",
     parent=settings.get_profile("ci"),
     derandomize=False,
-    max_examples=400,
-    stateful_step_count=60,
+    max_examples=200,
+    stateful_step_count=50,
 )
 
 
