@@ -219,7 +219,7 @@ def populate(company, user, token, marker: str) -> Company:
         locations=[{"warehouse_id": main.id, "location": f"{m}-loc"}],
         user=user,
     )
-    channel_rule_set(company=company, channel=channel, product=a, maximum=400)
+    rule = channel_rule_set(company=company, channel=channel, product=a, maximum=400)
     channel_quantities_import(
         company=company, channel=channel, quantities=[{"sku": a.sku, "quantity": 7}]
     )
@@ -250,6 +250,7 @@ def populate(company, user, token, marker: str) -> Company:
         "rma": rma,
         "mo": mo,
         "export": export,
+        "rule": rule,
     }
     return Company(company, user, token, marker, ids, objects)
 

@@ -30,7 +30,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=40,
+    max_examples=30,
     stateful_step_count=25,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
@@ -38,8 +38,8 @@ settings.register_profile(
     "nightly",
     parent=settings.get_profile("ci"),
     derandomize=False,
-    max_examples=400,
-    stateful_step_count=60,
+    max_examples=200,
+    stateful_step_count=50,
 )
 
 
@@ -74,7 +74,7 @@ def figures(request, django_db_blocker):
 
 def _server_version() -> str:
     query = (
-        "SHOW server_version"
+        "SELECT 'PostgreSQL ' || current_setting('server_version')"
         if connection.vendor == "postgresql"
         else "SELECT 'SQLite ' || sqlite_version()"
     )

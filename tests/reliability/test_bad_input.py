@@ -122,7 +122,7 @@ def test_every_write_endpoint_answers_bad_input_with_a_4xx_and_writes_nothing(
     components = schema["components"]["schemas"]
     operations = [op for op in api_operations() if op.writes]
     assert operations
-    for operation in operations:
+    for index, operation in enumerate(operations):
         path = operation.path(acme.fresh(operation.path_params))
         name = str(operation)
         body_schema = (
@@ -131,9 +131,12 @@ def test_every_write_endpoint_answers_bad_input_with_a_4xx_and_writes_nothing(
             .get("application/json", {})
             .get("schema")
         )
-        for raw in RAW_BODIES:
+        # Raw bodies and path ids go through the same parser and converters for every
+        # operation: by default each operation gets a rotating share, with --slow all.
+        share = slice(None) if thorough else slice(index % 3, None, 3)
+        for raw in RAW_BODIES[share]:
             judge.send(operation.method, path, raw=raw, what=f"{name} raw {raw[:20]!r}")
-        for bad in BAD_IDS if operation.path_params else ():
+        for bad in BAD_IDS[share] if operation.path_params else ():
             ids = dict.fromkeys(acme.ids, bad)
             judge.send(
                 operation.method,

@@ -3,7 +3,7 @@
 Every stock-changing service is interrupted at three points of its transaction:
 - after its document rows, before the ledger touches stock (`StockBook.reload`),
 - after the stock rows are written, before the log rows (`StockBook.save`),
-- after the log rows are written, before the commit (`LogEntry.objects.bulk_create`),
+- after the log rows are written, before the commit (`log_insert.insert_entries`),
 by three faults:
 - PostgreSQL: the service's database connection is terminated from another connection
   (`pg_terminate_backend`) while the service waits at the point;
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import pytest
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 
-from stockledger.ledger import services as ledger_services
 from stockledger.ledger.stockbook import StockBook
 
 from .invariants import assert_ledger_consistent, company_dump
@@ -78,8 +77,10 @@ def inject(monkeypatch):
         if fault is not None:
             fault.at(point)
 
+    from stockledger.ledger import services
+
     reload, save = StockBook.reload, StockBook.save
-    insert_entries = ledger_services.insert_entries
+    insert_entries = services.insert_entries
 
     def patched_reload(self, product_ids):
         hit("before stock")
@@ -97,7 +98,29 @@ def inject(monkeypatch):
 
     monkeypatch.setattr(StockBook, "reload", patched_reload)
     monkeypatch.setattr(StockBook, "save", patched_save)
-    monkeypatch.setattr(ledger_services, "insert_entries", patched_insert_entries)
+    monkeypatch.setattr(services, "insert_entries", patched_insert_entries)
+
+    # Fact rows (channel syncs and settings) change no stock: after their locks, and after
+    # their rows are inserted.
+    from stockledger.ledger import facts
+
+    lock_read = facts._lock_read_products
+
+    def patched_lock_read(*args, **kwargs):
+        result = lock_read(*args, **kwargs)
+        hit("before stock")
+        return result
+
+    monkeypatch.setattr(facts, "_lock_read_products", patched_lock_read)
+    for name in ("_insert_select", "_insert_rows"):
+        insert = getattr(facts, name)
+
+        def patched_insert(*args, _insert=insert, **kwargs):
+            result = _insert(*args, **kwargs)
+            hit("after log rows")
+            return result
+
+        monkeypatch.setattr(facts, name, patched_insert)
 
     def use(fault: Fault | None) -> None:
         active["fault"] = fault
@@ -108,6 +131,8 @@ def inject(monkeypatch):
 def operations(world):
     """name -> (prepare, run): prepare() makes what the operation needs (outside the fault)
     and returns the argument run() takes."""
+    from stockledger.channels.services import channel_set_writeback_warehouses
+    from stockledger.channels.sync import channel_quantities_import, channel_writeback_run
     from stockledger.ledger.services import stock_adjust, stock_set
     from stockledger.manufacturing.services import mo_finish
     from stockledger.orders.services import order_cancel, order_import, order_ship
@@ -190,7 +215,32 @@ def operations(world):
             nothing,
             lambda _: mo_finish(company=c, mo=world.manufacturing_orders[0], quantity=2, user=u),
         ),
+        "import channel quantities": (
+            nothing,
+            lambda _: channel_quantities_import(
+                company=c,
+                channel=world.channel,
+                quantities=[{"sku": "A", "quantity": 4}, {"sku": "KIT", "quantity": 1}],
+            ),
+        ),
+        "change writeback warehouses": (
+            nothing,
+            lambda _: channel_set_writeback_warehouses(
+                company=c,
+                channel=world.channel,
+                warehouse_ids=[w[next(numbers) % 3].id],
+                user=u,
+            ),
+        ),
+        "write back": (
+            nothing,
+            lambda _: channel_writeback_run(company=c, channel=world.channel),
+        ),
     }
+
+
+# Fact rows change no stock: there is no point between stock and log rows.
+NO_STOCK = {"import channel quantities", "change writeback warehouses", "write back"}
 
 
 def _run_in_thread(fault: Fault, run, argument):
@@ -217,12 +267,26 @@ def _run_in_thread(fault: Fault, run, argument):
     return outcome
 
 
+def _assert_run_failed(world, error, before, after):
+    from stockledger.channels.models import ChannelSync, SalesChannel
+
+    for label in (ChannelSync._meta.label, SalesChannel._meta.label):
+        before.pop(label), after.pop(label)
+    assert after == before, "a failed writeback run wrote log rows or last written quantities"
+    run = ChannelSync.objects.filter(channel=world.channel).order_by("-id").first()
+    assert run.status == "failed" and run.error, (run.status, run.error)
+    world.channel.refresh_from_db()
+    assert world.channel.last_writeback_status == "failed"
+
+
 def _exercise(world, inject, kinds, figures):
     injected = 0
     clean_reruns = 0
     seen = Counter()
     for name, (prepare, run) in operations(world).items():
         for point in POINTS:
+            if point == "after stock" and name in NO_STOCK:
+                continue
             for kind in kinds:
                 argument = prepare()
                 before = company_dump(world.company)
@@ -248,7 +312,13 @@ def _exercise(world, inject, kinds, figures):
                 else:
                     assert error is not None, (name, point, kind)
                     seen[f"{type(error).__name__}: {str(error).splitlines()[0][:70]}"] += 1
-                    assert company_dump(world.company) == before, (name, point, kind)
+                    after = company_dump(world.company)
+                    if name == "write back":
+                        # The run was claimed in a transaction of its own before it wrote
+                        # anything: it ends failed, with the reason, and blocks no rerun.
+                        _assert_run_failed(world, error, before, after)
+                    else:
+                        assert after == before, (name, point, kind)
                     # The operation itself still works afterwards (on a fresh connection).
                     run(argument)
                     clean_reruns += 1

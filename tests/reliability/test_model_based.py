@@ -8,7 +8,7 @@ writeback runs with per-SKU rules) and keeps a small model of the quantities
 (`model.StockModel`, `machine_channels.writeback_quantity`). After every step it checks that:
 
 - the service did what the model says: succeeded, or refused with the expected error and
-  wrote nothing at all (the company's rows compared before and after);
+  wrote nothing at all (a digest of every row of every table compared before and after);
 - the log rows written are exactly the rows the model predicts, in order: event type, SKU,
   warehouse, quantity, signed changes, the product's and the warehouse's quantities after
   the row, the document columns;

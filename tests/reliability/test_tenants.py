@@ -225,45 +225,110 @@ def _assert_xlsx_clean(content: bytes) -> None:
             assert MARK.encode() not in archive.read(name), name
 
 
+# Path parts of pages that are not ids: every value a page knows.
+PAGE_WORDS = {
+    "channel_action": {"action": ["warehouses", "locations", "rule", "rule-delete", "writeback"]},
+    "order_action": {"action": ["ship", "cancel"]},
+}
+# Forms that name an object by id, by the action they post to: (company) -> form data.
+PAGE_FORMS = {"rule-delete": lambda c: {"rule": c.objects["rule"].id}}
+# Query parameters pages search or filter by: given the other company's names and ids.
+PAGE_TEXT_QUERIES = ("q", "search", "sku", "number")
+PAGE_ID_QUERIES = {
+    "warehouse": "warehouse_id",
+    "warehouse_id": "warehouse_id",
+    "channel": "channel_id",
+    "channel_id": "channel_id",
+    "product": "product_id",
+    "product_id": "product_id",
+}
+
+
+def _page_urls(route: str, name: str, ids: dict) -> list[str]:
+    words = PAGE_WORDS.get(name, {})
+    urls = ["/" + route]
+    for param in re.findall(r"<(?:\w+:)?(\w+)>", route):
+        values = words.get(param) or [str(ids[param])]
+        urls = [
+            u.replace(re.search(r"<(?:\w+:)?" + param + ">", u).group(0), v)
+            for u in urls
+            for v in values
+        ]
+    return urls
+
+
 @pytest.mark.django_db
 def test_every_page_shows_nothing_of_another_company_and_their_ids_are_404(two, db_dump, figures):
-    """GET pages, and POST-only actions (a GET answers 405) posted without a form."""
+    """Every page from the URL patterns: as A with A's ids it works; with B's ids it is a 404
+    to GET and to POST, writing nothing; searches and filters with B's names and ids show
+    nothing of B; a stranger is sent to sign in."""
     a, b = two
     client = Client()
-    client.force_login(a.user)
     anonymous = Client()
-    checked = 0
-
-    def url(route, ids):
-        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), route)
-
-    for route, _pattern in page_patterns():
+    checked = requests = 0
+    for route, pattern in page_patterns():
         if "(?P" in route or "^" in route:
             continue  # regex routes (static files): no company data
-        names = re.findall(r"<(?:\w+:)?(\w+)>", route)
-        if any(n not in b.ids for n in names):
-            raise AssertionError(f"page {route}: teach catalogue.populate the ids {names}")
-        mine = client.get(url(route, a.fresh(names)))
-        send = client.get
-        if mine.status_code == 405:  # an action: it takes a POST
-            send = client.post
-            mine = client.post(url(route, a.fresh(names)))
-        assert mine.status_code in (200, 302), (route, mine.status_code)
-        assert MARK not in _text(mine), route
-        spare = dict(a.fresh(names))  # made before the snapshot: the test's own write
-        before = db_dump()
-        if names:
-            theirs = send(url(route, b.ids))
-            assert theirs.status_code == 404, (route, theirs.status_code)
-            assert MARK not in _text(theirs)
-        if not route.startswith(("login", "logout", "healthz")):
-            stranger = (anonymous.post if send == client.post else anonymous.get)(url(route, spare))
-            assert stranger.status_code in (302, 401, 403, 404, 405), route
-            assert MARK not in _text(stranger) and a.marker not in _text(stranger), route
-        assert db_dump() == before, f"page {route} wrote for another company or a stranger"
+        ids_in_route = [
+            n
+            for n in re.findall(r"<(?:\w+:)?(\w+)>", route)
+            if n not in PAGE_WORDS.get(pattern.name, {})
+        ]
+        if any(n not in b.ids for n in ids_in_route):
+            raise AssertionError(f"page {route}: teach catalogue.populate the ids {ids_in_route}")
+        for i, (mine_url, theirs_url) in enumerate(
+            zip(
+                _page_urls(route, pattern.name, a.fresh(ids_in_route)),
+                _page_urls(route, pattern.name, b.ids),
+                strict=True,
+            )
+        ):
+            client.force_login(a.user)  # (the logout page signs out)
+            form = PAGE_FORMS.get(mine_url.rstrip("/").rsplit("/", 1)[-1])
+            mine = client.get(mine_url)
+            if mine.status_code == 405:  # an action: it takes a POST
+                mine = client.post(mine_url, form(a) if form else {})
+            requests += 1
+            assert mine.status_code in (200, 302, 422), (mine_url, mine.status_code)
+            assert MARK not in _text(mine), mine_url
+            client.force_login(a.user)
+            spare = _page_urls(route, pattern.name, a.fresh(ids_in_route))[i]
+            before = db_dump()
+            if ids_in_route:
+                for send in (client.get, client.post):
+                    theirs = send(theirs_url)
+                    requests += 1
+                    assert theirs.status_code in (404, 405), (theirs_url, theirs.status_code)
+                    assert MARK not in _text(theirs)
+            if form:  # B's id in the form of A's own page
+                theirs = client.post(spare, form(b))
+                requests += 1
+                assert theirs.status_code == 404, (spare, theirs.status_code)
+            else:
+                asks = [(q, v) for q in PAGE_TEXT_QUERIES for v in (MARK, b.objects["a"].sku)]
+                asks += [(q, str(b.ids[k])) for q, k in PAGE_ID_QUERIES.items()]
+                for query, value in asks:
+                    response = client.get(mine_url, {query: value})
+                    requests += 1
+                    assert response.status_code < 500, (mine_url, query)
+                    # The page may show the search as typed: as often as it shows a search
+                    # for a name nobody has, and no more.
+                    echoed = 0
+                    if MARK in value:
+                        like = client.get(mine_url, {query: value.replace(MARK, "NOBODY")})
+                        echoed = _text(like).count("NOBODY")
+                        requests += 1
+                    assert _text(response).count(MARK) == echoed, (mine_url, query, value)
+            if not route.startswith(("login", "logout", "healthz")):
+                for send in (anonymous.get, anonymous.post):
+                    stranger = send(spare)
+                    requests += 1
+                    assert stranger.status_code in (302, 401, 403, 404, 405), route
+                    assert MARK not in _text(stranger) and a.marker not in _text(stranger)
+            assert db_dump() == before, f"page {route} wrote for another company or a stranger"
         checked += 1
     assert checked
-    figures.update(pages=checked, leaks=0)
+    figures.update(pages=checked, page_requests=requests, leaks=0)
 
 
 @pytest.mark.django_db

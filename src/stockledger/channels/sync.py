@@ -236,7 +236,13 @@ def channel_writeback_run(
     except BaseException as exc:
         _abandon_run(channel, sync, f"{exc.__class__.__name__}: {exc}")
         raise
-    return _finish_run(company, channel, sync, lines, deliveries)
+    try:
+        return _finish_run(company, channel, sync, lines, deliveries)
+    except BaseException as exc:
+        # Recording failed (its transaction rolled back: no export row, no last written
+        # quantity): the run is failed now, not left running to block the next for 15 min.
+        _abandon_run(channel, sync, f"recording the run failed: {exc.__class__.__name__}: {exc}")
+        raise
 
 
 @write_transaction
