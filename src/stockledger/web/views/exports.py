@@ -1,7 +1,5 @@
 """Exports: the Export Inventory Log form on a product, Activity -> Exports, downloads."""
 
-from datetime import datetime, time, timedelta
-
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +16,7 @@ from stockledger.ledger.models import EventType
 from stockledger.warehouses.models import Warehouse
 
 from ..access import company_object_or_404, company_required, is_htmx
-from ..forms import add_domain_error
+from ..forms import add_domain_error, day_end, day_start
 
 PAGE_SIZE = 50
 ACTIVE = (ExportStatus.QUEUED, ExportStatus.RUNNING)
@@ -64,16 +62,11 @@ class ExportForm(forms.Form):
     def service_arguments(self) -> dict:
         data = self.cleaned_data
         tz = timezone.get_current_timezone()
-        since = until = None
-        if data.get("since"):
-            since = datetime.combine(data["since"], time.min, tzinfo=tz)
-        if data.get("until"):
-            until = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=tz)
         return {
             "product_id": self.product.id,
             "include_components": bool(data.get("include_components")),
-            "since": since,
-            "until": until,
+            "since": day_start(data.get("since"), tz),
+            "until": day_end(data.get("until"), tz),
             "event_types": data.get("event_types") or None,
             "warehouse_ids": [int(w) for w in data.get("warehouses") or []] or None,
             "format": data["format"],
