@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "stockledger.core.audit.AuditActorMiddleware",
     # Last of the page middleware: refuses sign-ins while a username or address is locked out.
     "axes.middleware.AxesMiddleware",
     # /api/ POSTs with an Idempotency-Key: replay instead of running twice.

@@ -106,3 +106,28 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuditEntry(models.Model):
+    """One settings change that is not a stock change: who, when, what, from and to.
+
+    The Inventory Log's sibling for configuration (writeback rules, channel settings, users
+    and roles, API tokens, company settings). Written by `core.audit.audit_record` in the
+    transaction of the change it describes; never updated.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.BigIntegerField(null=True)
+    object_name = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict)  # field -> [from, to]
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "-id"], name="audit_company_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}"

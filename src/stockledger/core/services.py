@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from .audit import audit_record
 from .errors import InvalidInput
 from .models import ApiToken, Company, User
 
@@ -34,14 +35,25 @@ def token_create(*, user: User, name: str = "default") -> tuple[ApiToken, str]:
     from .models import hash_token
 
     raw = ApiToken.generate_raw()
-    token = ApiToken.objects.create(
-        user=user, name=name[:100] or "default", token_hash=hash_token(raw), prefix=raw[:12]
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name[:100] or "default", token_hash=hash_token(raw), prefix=raw[:12]
+        )
+        if user.company_id:
+            audit_record(company=user.company, actor=user, action="token.create", target=token)
     return token, raw
 
 
 def token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            if token.user.company_id:
+                audit_record(
+                    company=token.user.company,
+                    actor=token.user,
+                    action="token.revoke",
+                    target=token,
+                )
     return token
