@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from .errors import InvalidInput
 from .models import ApiToken, Company, User
+from .permissions import Role
 
 
 def company_create(*, name: str, username: str, password: str) -> tuple[Company, User, str]:
@@ -18,7 +19,9 @@ def company_create(*, name: str, username: str, password: str) -> tuple[Company,
         raise InvalidInput(f"user {username!r} already exists", field="user")
     with transaction.atomic():
         company = Company.objects.create(name=name)
-        user = User.objects.create_user(username=username, password=password, company=company)
+        user = User.objects.create_user(
+            username=username, password=password, company=company, role=Role.OWNER
+        )
         _, raw = token_create(user=user, name="default")
     return company, user, raw
 
