@@ -134,6 +134,7 @@ def _register() -> None:
     from stockledger.channels.api import router as channels_router
     from stockledger.core.api import router as core_router
     from stockledger.core.audit_api import router as audit_router
+    from stockledger.core.people_api import router as people_router
     from stockledger.exports.api import router as exports_router
     from stockledger.ledger.api import router as ledger_router
     from stockledger.manufacturing.api import router as manufacturing_router
@@ -146,6 +147,7 @@ def _register() -> None:
 
     api.add_router("", core_router)
     api.add_router("", audit_router)
+    api.add_router("", people_router)
     api.add_router("", warehouses_router)
     api.add_router("", catalog_router)
     api.add_router("", ledger_router)

@@ -54,3 +54,19 @@ def test_the_list_pages_by_cursor_newest_first(api):
     second = api.get("/audit", {"limit": 2, "cursor": first["next_cursor"]}).json()
     ids = [e["id"] for e in first["items"] + second["items"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 4
+
+
+def test_user_and_company_changes_are_listed(company, user):
+    from stockledger.core.services import company_update, user_create, user_set_role
+
+    clerk = user_create(
+        company=company, username="casey", password="long-enough-pw-1", role="clerk", actor=user
+    )
+    user_set_role(actor=user, user=clerk, role="manager")
+    company_update(actor=user, name=company.name, time_zone="America/New_York")
+    entries = list(AuditEntry.objects.filter(company=company).order_by("id"))
+    assert [(e.action, e.actor_name, e.changes) for e in entries[-3:]] == [
+        ("user.create", user.username, {"role": [None, "clerk"]}),
+        ("user.role", user.username, {"role": ["clerk", "manager"]}),
+        ("company.settings", user.username, {"time_zone": ["UTC", "America/New_York"]}),
+    ]

@@ -6,9 +6,13 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from .permissions import Role
+
 
 class Company(models.Model):
     name = models.CharField(max_length=200)
+    # IANA name; pages show dates in it and exports default to it.
+    time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -23,6 +27,8 @@ class User(AbstractUser):
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    # What the user may do in their company (core/permissions.py); API tokens act with it.
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OWNER)
 
 
 class CompanyScoped(models.Model):

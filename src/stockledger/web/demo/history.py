@@ -17,6 +17,7 @@ from stockledger.catalog.services import product_create
 from stockledger.channels.models import SalesChannel
 from stockledger.channels.services import channel_create
 from stockledger.core.models import Company, User
+from stockledger.core.permissions import Role
 from stockledger.core.services import user_create
 from stockledger.ledger.services import stock_set
 from stockledger.warehouses.models import Stock, Warehouse
@@ -29,6 +30,7 @@ from .data import (
     KITS,
     MANUFACTURED,
     MATERIALS,
+    OTHER_ROLES,
     SIMPLE_PRODUCTS,
     WAREHOUSES,
 )
@@ -48,6 +50,7 @@ class Demo:
     products: dict[str, Product] = field(default_factory=dict)
     demand: dict[str, int] = field(default_factory=dict)
     staff: list[User] = field(default_factory=list)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, user, password)
     # (due day, what): orders to ship, receipts to record, MOs to finish, RMAs to receive
     due: list[tuple[int, str, object]] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)
@@ -141,9 +144,15 @@ def build_catalog(demo: Demo) -> None:
             demo.products[sku] = product_create(company=company, sku=sku, name=name, bom=bom)
             demo.demand[sku] = demand
         for name in COUNTERS:
+            password = secrets.token_urlsafe(9)
             demo.staff.append(
-                user_create(company=company, username=name, password=secrets.token_urlsafe(12))
+                user_create(company=company, username=name, password=password, role=Role.CLERK)
             )
+            demo.logins.append((Role.CLERK.value, name, password))
+        for role, name in OTHER_ROLES:
+            password = secrets.token_urlsafe(9)
+            user_create(company=company, username=name, password=password, role=role)
+            demo.logins.append((role.value, name, password))
 
 
 def opening_counts(demo: Demo) -> None:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0002_idempotency_and_rate_limits"),
+        ("core", "0003_user_role_company_time_zone"),
     ]
 
     operations = [
