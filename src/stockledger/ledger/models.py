@@ -93,6 +93,9 @@ class LogEntry(CompanyScoped):
     )
     document_id = models.BigIntegerField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # The rows one event wrote (one `ledger_record` of several lines) share this key, so
+    # `verify` can check that each shows the product's totals after the whole event.
+    event_group = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "log entries"
