@@ -102,6 +102,11 @@ class LogEntry(CompanyScoped):
         indexes = [
             models.Index(fields=["product", "created_at", "id"], name="ledger_product_time"),
             models.Index(fields=["product", "warehouse", "id"], name="ledger_product_wh_seq"),
+            # Stock on a date: the last row of a product x warehouse recorded at or before a
+            # moment (ledger/stock_on_date.py).
+            models.Index(
+                fields=["product", "warehouse", "recorded_at", "id"], name="ledger_product_wh_rec"
+            ),
             models.Index(fields=["company", "created_at", "id"], name="ledger_company_time"),
             models.Index(fields=["document_type", "document_id"], name="ledger_document"),
         ]
