@@ -11,6 +11,7 @@ that resulted.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import random
 import secrets
@@ -92,6 +93,9 @@ class LogLine:
     available_on_hand: int | None = None
     physical_on_hand: int | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    # Consecutive lines with the same `event` are one event (the default: all lines of a
+    # record); a record of several events (a batch of orders) keys each its own.
+    event: Any = None
 
 
 def lock_products(company: Company, product_ids: set[int]) -> None:
@@ -132,8 +136,9 @@ def ledger_record(
       unless it says `allow_negative` (shipping records a fact), and then it is marked.
     - Log: one row per line, with the event's columns, the warehouse's own quantities right
       after that line, the signed changes, and the product's totals after the WHOLE event
-      (every row of one product in one record shows the same totals). The rows of a record
-      of several lines share an `event_group`, by which `verify` checks that.
+      (every row of one product in one event shows the same totals; an event is the whole
+      record, or each run of lines with the same `LogLine.event`). The rows of an event of
+      several lines share an `event_group`, by which `verify` checks that.
     - `channel` (a sales channel) fills cart_type / cart_id / cart_name; `user` fills user_name.
     Returns the rows written, in order.
     """
@@ -183,24 +188,28 @@ def ledger_record(
     # several rows of one product (a transfer's two rows, an MO consuming and producing one
     # SKU, a kit next to its components) shows the same totals on each, never a state that
     # did not exist.
-    group = secrets.randbits(62) if len(lines) > 1 else None
-    values_of = [
-        _line_values(book, company, line, common, event_type, created_at, imported_at, user)
-        for line in lines
-    ]
-    totals = {pid: book.product_totals(pid) for pid in {line.product.id for line in lines}}
     entries: list[LogEntry] = []
-    for line, values in zip(lines, values_of, strict=True):
-        physical, committed = totals[line.product.id]
-        values["physical_on_hand"] = (
-            physical if line.physical_on_hand is None else line.physical_on_hand
-        )
-        values["available_on_hand"] = (
-            physical - committed if line.available_on_hand is None else line.available_on_hand
-        )
-        values["committed"] = committed
-        values["event_group"] = group
-        entries.append(new_log_entry(values))
+    for _key, grouped in itertools.groupby(lines, key=lambda line: line.event):
+        event_lines = list(grouped)
+        group = secrets.randbits(62) if len(event_lines) > 1 else None
+        values_of = [
+            _line_values(book, company, line, common, event_type, created_at, imported_at, user)
+            for line in event_lines
+        ]
+        totals = {
+            pid: book.product_totals(pid) for pid in {line.product.id for line in event_lines}
+        }
+        for line, values in zip(event_lines, values_of, strict=True):
+            physical, committed = totals[line.product.id]
+            values["physical_on_hand"] = (
+                physical if line.physical_on_hand is None else line.physical_on_hand
+            )
+            values["available_on_hand"] = (
+                physical - committed if line.available_on_hand is None else line.available_on_hand
+            )
+            values["committed"] = committed
+            values["event_group"] = group
+            entries.append(new_log_entry(values))
     book.save()
     return insert_entries(entries)
 
