@@ -137,6 +137,7 @@ def _register() -> None:
     from stockledger.core.people_api import router as people_router
     from stockledger.exports.api import router as exports_router
     from stockledger.ledger.api import router as ledger_router
+    from stockledger.ledger.reports_api import router as reports_router
     from stockledger.manufacturing.api import router as manufacturing_router
     from stockledger.orders.api import router as orders_router
     from stockledger.orders.bulk_api import router as orders_bulk_router
@@ -160,6 +161,7 @@ def _register() -> None:
     api.add_router("", returns_router)
     api.add_router("", manufacturing_router)
     api.add_router("", exports_router)
+    api.add_router("", reports_router)
 
 
 _register()

@@ -12,6 +12,7 @@ from random import Random
 from django.db import transaction
 from django.utils import timezone
 
+from stockledger.catalog.kits import kit_in_warehouse
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import product_create
 from stockledger.channels.models import SalesChannel
@@ -105,10 +106,18 @@ class Demo:
     def available(self, product: Product, warehouse: Warehouse) -> int:
         """Available on hand in one warehouse (a kit: as many as its components allow)."""
         if product.kind == ProductKind.KIT:
-            parts = KitComponent.objects.filter(kit=product).select_related("component")
-            return min(
-                (self.available(p.component, warehouse) // p.quantity for p in parts), default=0
+            parts = list(
+                KitComponent.objects.filter(kit=product)
+                .order_by("component_id")
+                .values_list("component_id", "quantity")
             )
+            stock = dict(
+                (pid, (p, c))
+                for pid, p, c in Stock.objects.filter(
+                    product_id__in=[c for c, _q in parts], warehouse=warehouse
+                ).values_list("product_id", "physical_on_hand", "committed")
+            )
+            return kit_in_warehouse(parts, lambda c: stock.get(c, (0, 0))).available_on_hand
         row = Stock.objects.filter(product=product, warehouse=warehouse).first()
         return row.available_on_hand if row else 0
 
