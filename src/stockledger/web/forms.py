@@ -12,7 +12,7 @@ from django.utils import timezone
 from stockledger.channels.models import SalesChannel
 from stockledger.core.errors import DomainError
 from stockledger.core.models import Company
-from stockledger.ledger.models import EventType
+from stockledger.ledger.models import AdjustmentReason, EventType
 from stockledger.warehouses.models import Warehouse
 
 BIG = 1_000_000_000
@@ -48,6 +48,11 @@ class LogFilterForm(forms.Form):
     event_type = forms.ChoiceField(required=False, label="Event")
     warehouse = forms.ChoiceField(required=False, label="Warehouse")
     channel = forms.ChoiceField(required=False, label="Channel")
+    reason = forms.ChoiceField(
+        required=False,
+        label="Reason",
+        choices=[("", "Any reason")] + list(AdjustmentReason.choices),
+    )
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
     components = forms.BooleanField(required=False, label="with components")
@@ -76,6 +81,8 @@ class LogFilterForm(forms.Form):
             filters["warehouse_ids"] = [int(data["warehouse"])]
         if data.get("channel"):
             filters["cart_ids"] = [int(data["channel"])]
+        if data.get("reason"):
+            filters["reasons"] = [data["reason"]]
         if data.get("since"):
             filters["since"] = datetime.combine(data["since"], time.min, tzinfo=tz)
         if data.get("until"):
@@ -98,6 +105,11 @@ class OnHandForm(forms.Form):
         label="",
     )
     quantity = forms.IntegerField(min_value=-BIG, max_value=BIG, label="Quantity")
+    reason = forms.ChoiceField(
+        required=False,
+        label="Reason",
+        choices=[("", "(none)")] + list(AdjustmentReason.choices),
+    )
     note = forms.CharField(required=False, max_length=2000, label="Note")
 
     def __init__(self, *args, company: Company, **kwargs):
