@@ -1,0 +1,548 @@
+"""The checks behind an import's preview, kind by kind.
+
+Rows arrive in chunks (`CHUNK`); each chunk is checked with one query per thing it names
+(SKUs, stock, purchase order numbers) and its good rows staged as `ImportRow`, its bad ones
+stored as `ImportRowError`. Checks across the whole file (a SKU twice, a kit's components,
+one purchase order's lines agreeing) run at the end as queries over the staged rows, so the
+file never has to be in memory at once.
+
+File layouts (first row is the header; names match case-insensitively, spaces or dashes
+count as underscores):
+- products: `sku`, `name`, optional `kind` (simple | kit | manufactured; from `components`
+  when left blank: a kit) and `components` ("SKU-A:2;SKU-B:1": a kit's components, or the
+  bill of materials of a manufactured product). A component must exist already or be a
+  product of the same file. A SKU that exists is left as it is.
+- counts: `sku`, `warehouse` (name or id), `quantity`, optional `mode` (set | adjust;
+  default set), `reason` (cycle_count, damaged, ... or its label), `note`.
+- purchase_orders: `po_number`, `sku`, `quantity`, optional `supplier`, `warehouse` (name
+  or id; may be left out when the company has one warehouse). One row per PO line; the
+  rows of one PO must agree on warehouse and supplier.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Count, Min
+
+from stockledger.catalog.models import ProductKind
+from stockledger.core.errors import InvalidInput
+from stockledger.core.models import Company
+from stockledger.ledger.models import AdjustmentReason
+from stockledger.purchasing.models import PurchaseOrder
+from stockledger.warehouses.models import Stock, Warehouse
+
+from .catalog_lookup import products_by_sku, sku_key
+from .models import Import, ImportKind, ImportRow, ImportRowError, RowAction
+from .reading import header_key
+
+CHUNK = 2000
+BIG = 1_000_000_000
+NOTE_MAX = 2000
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+LAYOUTS: dict[str, tuple[ColumnSpec, ...]] = {
+    ImportKind.PRODUCTS: (
+        ColumnSpec("sku", True, ("product_sku",)),
+        ColumnSpec("name", True, ("product_name", "title")),
+        ColumnSpec("kind", False, ("type", "product_kind")),
+        ColumnSpec("components", False, ("bom", "bill_of_materials", "kit_components")),
+    ),
+    ImportKind.COUNTS: (
+        ColumnSpec("sku", True, ("product_sku",)),
+        ColumnSpec("warehouse", True, ("warehouse_name", "warehouse_id", "location")),
+        ColumnSpec("quantity", True, ("qty", "count", "counted", "on_hand")),
+        ColumnSpec("mode", False, ("set_or_adjust", "action")),
+        ColumnSpec("reason", False, ()),
+        ColumnSpec("note", False, ("notes", "comment")),
+    ),
+    ImportKind.PURCHASE_ORDERS: (
+        ColumnSpec("po_number", True, ("po", "number", "purchase_order", "po_no")),
+        ColumnSpec("sku", True, ("product_sku",)),
+        ColumnSpec("quantity", True, ("qty", "ordered")),
+        ColumnSpec("supplier", False, ("vendor",)),
+        ColumnSpec("warehouse", False, ("warehouse_name", "warehouse_id")),
+    ),
+}
+
+
+def layout_help(kind: str) -> str:
+    return ", ".join(f"{c.key}{'' if c.required else ' (optional)'}" for c in LAYOUTS[kind])
+
+
+def map_header(kind: str, header: Sequence[str]) -> dict[str, int]:
+    """{column key: index} for the file's header; refuses a missing required column."""
+    keys = [header_key(h) for h in header]
+    found: dict[str, int] = {}
+    for spec in LAYOUTS[kind]:
+        for name in (spec.key, *spec.aliases):
+            if name in keys:
+                found[spec.key] = keys.index(name)
+                break
+    missing = [s.key for s in LAYOUTS[kind] if s.required and s.key not in found]
+    if missing:
+        raise InvalidInput(
+            f"the header (row 1) has no {', '.join(missing)} column; "
+            f"a {ImportKind(kind).label.lower()} file has: {layout_help(kind)}",
+            field="file",
+        )
+    return found
+
+
+def parse_whole(text: str) -> int:
+    """A whole number as a spreadsheet writes it ("12", "-3", "+4", "12.0", "1,000")."""
+    value = text.strip().replace("\u00a0", "").replace(" ", "")
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", value):
+        value = value.replace(",", "")
+    if not value:
+        raise ValueError("is empty")
+    try:
+        number = float(value) if "." in value or "e" in value.lower() else int(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise ValueError(f"{text!r} is not a whole number")
+        number = int(number)
+    if abs(number) > BIG:
+        raise ValueError(f"{text!r} is out of range")
+    return number
+
+
+_REASONS = {r.value: r.value for r in AdjustmentReason} | {
+    header_key(r.label): r.value for r in AdjustmentReason
+}
+
+
+class Rows:
+    """The row being checked: its cells by column key, and the problems found."""
+
+    def __init__(self, number: int, cells: list[str], columns: dict[str, int]):
+        self.number = number
+        self.cells = cells
+        self.columns = columns
+        self.problems: list[tuple[str, str]] = []
+
+    def get(self, key: str) -> str:
+        index = self.columns.get(key)
+        if index is None or index >= len(self.cells):
+            return ""
+        return self.cells[index]
+
+    def bad(self, column: str, message: str) -> None:
+        self.problems.append((column, message))
+
+    def errors(self, job: Import) -> list[ImportRowError]:
+        return [
+            ImportRowError(job=job, row_number=self.number, column=c, message=m, cells=self.cells)
+            for c, m in self.problems
+        ]
+
+
+class Checks:
+    """The checks of one import; subclasses per kind."""
+
+    kind: str
+
+    def __init__(self, job: Import, columns: dict[str, int]):
+        self.job = job
+        self.company: Company = job.company
+        self.columns = columns
+        self._warehouses: dict[str, int] | None = None
+
+    # --- shared --------------------------------------------------------------------------
+
+    def warehouse_id(self, row: Rows, *, required: bool = True) -> int | None:
+        if self._warehouses is None:
+            self._warehouses = {}
+            for wid, name in Warehouse.objects.filter(company=self.company).values_list(
+                "id", "name"
+            ):
+                self._warehouses[name.strip().casefold()] = wid
+                self._warehouses.setdefault(str(wid), wid)
+            self._only = (
+                next(iter(set(self._warehouses.values())))
+                if len(set(self._warehouses.values())) == 1
+                else None
+            )
+        text = row.get("warehouse")
+        if not text:
+            if not required and self._only is not None:
+                return self._only
+            row.bad("warehouse", "no warehouse given")
+            return None
+        found = self._warehouses.get(text.casefold())
+        if found is None:
+            row.bad("warehouse", f"unknown warehouse {text!r}")
+        return found
+
+    def sku(self, row: Rows, column: str = "sku") -> str:
+        text = row.get(column)
+        if not text:
+            row.bad(column, "no SKU given")
+        elif len(text) > 100:
+            row.bad(column, "SKU is longer than 100 characters")
+        elif any(ord(ch) < 32 for ch in text):
+            row.bad(column, "SKU contains control characters")
+        return text
+
+    def quantity(self, row: Rows) -> int | None:
+        try:
+            return parse_whole(row.get("quantity"))
+        except ValueError as exc:
+            row.bad("quantity", f"quantity {exc}")
+            return None
+
+    def store(self, good: list[ImportRow], bad: list[ImportRowError]) -> None:
+        ImportRow.objects.bulk_create(good, batch_size=500)
+        ImportRowError.objects.bulk_create(bad, batch_size=500)
+
+    def check_chunk(self, chunk: list[tuple[int, list[str]]]) -> int:
+        """Check and stage one chunk of rows; return how many were bad."""
+        rows = [Rows(n, cells, self.columns) for n, cells in chunk]
+        staged = self.check_rows(rows)
+        good = [s for r, s in zip(rows, staged, strict=True) if not r.problems and s is not None]
+        bad = [e for r in rows for e in r.errors(self.job)]
+        self.store(good, bad)
+        return sum(1 for r in rows if r.problems)
+
+    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Checks across the whole file (over the staged rows)."""
+
+    def refuse_staged(self, pairs: list[tuple[ImportRow, str, str]]) -> None:
+        """Move staged rows to the bad ones: (row, column, message)."""
+        if not pairs:
+            return
+        ImportRowError.objects.bulk_create(
+            [
+                ImportRowError(
+                    job=self.job, row_number=r.row_number, column=c, message=m, cells=r.cells
+                )
+                for r, c, m in pairs
+            ],
+            batch_size=500,
+        )
+        ImportRow.objects.filter(id__in=[r.id for r, _, _ in pairs]).delete()
+
+    def duplicates(self, fields: Sequence[str]) -> list[tuple[ImportRow, int]]:
+        """Staged rows whose `fields` repeat an earlier row's, with that row's number."""
+        staged = ImportRow.objects.filter(job=self.job)
+        groups = (
+            staged.values(*fields)
+            .annotate(n=Count("id"), first=Min("row_number"))
+            .filter(n__gt=1)
+            .order_by()
+        )
+        found = []
+        for group in groups.iterator(chunk_size=1000):
+            first = group["first"]
+            same = staged.filter(**{f: group[f] for f in fields}).exclude(row_number=first)
+            found += [(row, first) for row in same.only(*_STAGED_BASICS)]
+        return found
+
+
+_STAGED_BASICS = ("id", "row_number", "sku", "cells", "warehouse_id", "document")
+
+
+# --- counts ------------------------------------------------------------------------------
+
+
+class CountChecks(Checks):
+    kind = ImportKind.COUNTS
+
+    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+        products = products_by_sku(self.company, (r.get("sku") for r in rows))
+        staged: list[ImportRow | None] = []
+        adjust_keys = []
+        for row in rows:
+            sku = self.sku(row)
+            product = products.get(sku_key(sku)) if sku else None
+            if sku and not row.problems and product is None:
+                row.bad("sku", f"unknown SKU {sku!r}")
+            elif product is not None and product.kind == ProductKind.KIT:
+                row.bad("sku", f"{product.sku} is a kit: kits hold no stock; count its components")
+            warehouse_id = self.warehouse_id(row)
+            quantity = self.quantity(row)
+            mode = (row.get("mode") or "set").lower()
+            if mode in ("count", "="):
+                mode = "set"
+            if mode not in ("set", "adjust"):
+                row.bad("mode", f"mode must be set or adjust, not {row.get('mode')!r}")
+            elif quantity is not None:
+                if mode == "set" and quantity < 0:
+                    row.bad("quantity", "negative count: a count cannot be below zero")
+                if mode == "adjust" and quantity == 0:
+                    row.bad("quantity", "an adjustment must not be zero")
+            reason_text = row.get("reason")
+            reason = _REASONS.get(header_key(reason_text)) if reason_text else ""
+            if reason is None:
+                row.bad(
+                    "reason",
+                    f"unknown reason {reason_text!r}: one of {', '.join(AdjustmentReason.values)}",
+                )
+            note = row.get("note")
+            if len(note) > NOTE_MAX:
+                row.bad("note", f"note is longer than {NOTE_MAX} characters")
+            if row.problems:
+                staged.append(None)
+                continue
+            if mode == "adjust" and quantity < 0:
+                adjust_keys.append((row, product.id, warehouse_id, quantity))
+            staged.append(
+                ImportRow(
+                    job=self.job,
+                    row_number=row.number,
+                    action=RowAction.SET if mode == "set" else RowAction.ADJUST,
+                    sku=product.sku,
+                    product_id=product.id,
+                    warehouse_id=warehouse_id,
+                    quantity=quantity,
+                    reason=reason or "",
+                    note=note,
+                    cells=row.cells,
+                )
+            )
+        if adjust_keys:
+            self._check_takes(adjust_keys)
+        return staged
+
+    def _check_takes(self, keys) -> None:
+        """A negative adjustment may not take more than is there now (checked again when
+        applied, under the ledger's locks)."""
+        stock = dict(
+            (((p, w), q))
+            for p, w, q in Stock.objects.filter(
+                product_id__in={k[1] for k in keys}, warehouse_id__in={k[2] for k in keys}
+            ).values_list("product_id", "warehouse_id", "physical_on_hand")
+        )
+        for row, product_id, warehouse_id, change in keys:
+            have = stock.get((product_id, warehouse_id), 0)
+            if have + change < 0:
+                row.bad(
+                    "quantity",
+                    f"would leave physical on hand below zero: {have} there, cannot take {-change}",
+                )
+
+    def finish(self) -> None:
+        pairs = [
+            (row, "sku", f"duplicate: {row.sku} in this warehouse is also on row {first}")
+            for row, first in self.duplicates(("product_id", "warehouse_id"))
+        ]
+        self.refuse_staged(pairs)
+
+
+# --- products ----------------------------------------------------------------------------
+
+
+def parse_components(text: str) -> list[tuple[str, int]]:
+    """ "SKU-A:2;SKU-B:1" (also "SKU-A x2", "SKU-A" for 1, commas between) -> [(sku, qty)]."""
+    lines = []
+    for part in re.split(r"[;\n|]", text):
+        part = part.strip()
+        if not part:
+            continue
+        match = re.fullmatch(r"(.+?)\s*(?::|\s[x*×])\s*(\S+)", part)
+        sku, qty_text = (match.group(1), match.group(2)) if match else (part, "1")
+        try:
+            qty = parse_whole(qty_text)
+        except ValueError as exc:
+            raise ValueError(f"component {sku.strip()!r}: quantity {exc}") from None
+        if qty < 1:
+            raise ValueError(f"component {sku.strip()!r}: quantity must be at least 1")
+        lines.append((sku.strip(), qty))
+    return lines
+
+
+class ProductChecks(Checks):
+    kind = ImportKind.PRODUCTS
+
+    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+        existing = products_by_sku(self.company, (r.get("sku") for r in rows))
+        staged: list[ImportRow | None] = []
+        for row in rows:
+            sku = self.sku(row)
+            name = row.get("name")
+            if not name:
+                row.bad("name", "no name given")
+            elif len(name) > 300:
+                row.bad("name", "name is longer than 300 characters")
+            kind_text = header_key(row.get("kind"))
+            components_text = row.get("components")
+            try:
+                components = parse_components(components_text)
+            except ValueError as exc:
+                row.bad("components", str(exc))
+                components = []
+            kind = {"": "", "product": "simple", "bom": "manufactured"}.get(kind_text, kind_text)
+            if kind not in ("", *ProductKind.values):
+                row.bad(
+                    "kind", f"kind must be simple, kit or manufactured, not {row.get('kind')!r}"
+                )
+            kind = kind or (ProductKind.KIT if components else ProductKind.SIMPLE)
+            if kind == ProductKind.SIMPLE and components:
+                row.bad(
+                    "components", "a simple product has no components (kind kit or manufactured)"
+                )
+            if kind in (ProductKind.KIT, ProductKind.MANUFACTURED) and not components:
+                row.bad("components", f'a {kind} product needs components ("SKU:qty;SKU:qty")')
+            if any(sku_key(c) == sku_key(sku) for c, _ in components if sku):
+                row.bad("components", "a product cannot contain itself")
+            if row.problems:
+                staged.append(None)
+                continue
+            found = existing.get(sku_key(sku))
+            staged.append(
+                ImportRow(
+                    job=self.job,
+                    row_number=row.number,
+                    action=RowAction.EXISTS if found else RowAction.CREATE,
+                    sku=found.sku if found else sku,
+                    product_id=found.id if found else None,
+                    name=name,
+                    product_kind=kind,
+                    components=";".join(f"{c}:{q}" for c, q in components),
+                    cells=row.cells,
+                )
+            )
+        return staged
+
+    def finish(self) -> None:
+        self.refuse_staged(
+            [
+                (row, "sku", f"duplicate SKU in the file: {row.sku} is also on row {first}")
+                for row, first in self.duplicates(("sku",))
+            ]
+        )
+        self._check_components()
+
+    def _check_components(self) -> None:
+        """Every component exists (in the catalog, or as a non-kit product of this file)."""
+        staged = ImportRow.objects.filter(job=self.job, action=RowAction.CREATE).exclude(
+            components=""
+        )
+        refused = []
+        last = 0
+        while batch := list(staged.filter(id__gt=last).order_by("id")[:500]):
+            last = batch[-1].id
+            wanted = {sku_key(c) for r in batch for c, _ in parse_components(r.components)}
+            known = {k: p.kind for k, p in products_by_sku(self.company, wanted).items()}
+            for sku, kind in ImportRow.objects.filter(
+                job=self.job, action=RowAction.CREATE, sku__in=wanted - set(known)
+            ).values_list("sku", "product_kind"):
+                known[sku_key(sku)] = kind
+            for row in batch:
+                for component, _ in parse_components(row.components):
+                    kind = known.get(sku_key(component))
+                    if kind is None:
+                        refused.append((row, "components", f"unknown component SKU {component!r}"))
+                        break
+                    if kind == ProductKind.KIT:
+                        refused.append(
+                            (row, "components", f"{component} is a kit; kits cannot be components")
+                        )
+                        break
+        self.refuse_staged(refused)
+
+
+# --- purchase order lines ----------------------------------------------------------------
+
+
+class PurchaseOrderChecks(Checks):
+    kind = ImportKind.PURCHASE_ORDERS
+
+    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+        products = products_by_sku(self.company, (r.get("sku") for r in rows))
+        numbers = {r.get("po_number") for r in rows}
+        taken = set(
+            PurchaseOrder.objects.filter(company=self.company, number__in=numbers).values_list(
+                "number", flat=True
+            )
+        )
+        staged: list[ImportRow | None] = []
+        for row in rows:
+            number = row.get("po_number")
+            if not number:
+                row.bad("po_number", "no PO number given")
+            elif len(number) > 100:
+                row.bad("po_number", "PO number is longer than 100 characters")
+            elif number in taken:
+                row.bad("po_number", f"purchase order {number!r} already exists")
+            sku = self.sku(row)
+            product = products.get(sku_key(sku)) if sku else None
+            if sku and product is None and not any(c == "sku" for c, _ in row.problems):
+                row.bad("sku", f"unknown SKU {sku!r}")
+            elif product is not None and product.kind == ProductKind.KIT:
+                row.bad("sku", f"{product.sku} is a kit: kits hold no stock; order its components")
+            quantity = self.quantity(row)
+            if quantity is not None and quantity < 1:
+                row.bad("quantity", "quantity must be at least 1")
+            warehouse_id = self.warehouse_id(row, required=False)
+            supplier = row.get("supplier")
+            if len(supplier) > 200:
+                row.bad("supplier", "supplier is longer than 200 characters")
+            if row.problems:
+                staged.append(None)
+                continue
+            staged.append(
+                ImportRow(
+                    job=self.job,
+                    row_number=row.number,
+                    action=RowAction.PO_LINE,
+                    sku=product.sku,
+                    product_id=product.id,
+                    warehouse_id=warehouse_id,
+                    quantity=quantity,
+                    document=number,
+                    supplier=supplier,
+                    cells=row.cells,
+                )
+            )
+        return staged
+
+    def finish(self) -> None:
+        refused = [
+            (row, "sku", f"{row.sku} is listed twice in PO {row.document} (also row {first})")
+            for row, first in self.duplicates(("document", "product_id"))
+        ]
+        self.refuse_staged(refused)
+        staged = ImportRow.objects.filter(job=self.job)
+        for column, field in (("warehouse", "warehouse_id"), ("supplier", "supplier")):
+            split = (
+                staged.values("document")
+                .annotate(n=Count(field, distinct=True))
+                .filter(n__gt=1)
+                .values_list("document", flat=True)
+            )
+            for number in list(split):
+                rows = list(staged.filter(document=number).order_by("row_number"))
+                first = getattr(rows[0], field)
+                self.refuse_staged(
+                    [
+                        (
+                            r,
+                            column,
+                            f"PO {number}: every line needs the {column} of row {rows[0].row_number}",
+                        )
+                        for r in rows[1:]
+                        if getattr(r, field) != first
+                    ]
+                )
+
+
+CHECKS: dict[str, type[Checks]] = {
+    ImportKind.COUNTS: CountChecks,
+    ImportKind.PRODUCTS: ProductChecks,
+    ImportKind.PURCHASE_ORDERS: PurchaseOrderChecks,
+}
