@@ -134,6 +134,7 @@ def _register() -> None:
     from stockledger.channels.api import router as channels_router
     from stockledger.core.api import router as core_router
     from stockledger.exports.api import router as exports_router
+    from stockledger.imports.api import router as imports_router
     from stockledger.ledger.api import router as ledger_router
     from stockledger.manufacturing.api import router as manufacturing_router
     from stockledger.orders.api import router as orders_router
@@ -156,6 +157,7 @@ def _register() -> None:
     api.add_router("", returns_router)
     api.add_router("", manufacturing_router)
     api.add_router("", exports_router)
+    api.add_router("", imports_router)
 
 
 _register()

@@ -380,11 +380,12 @@ class ProductChecks(Checks):
                 row.bad("name", "name is longer than 300 characters")
             kind_text = header_key(row.get("kind"))
             components_text = row.get("components")
+            unreadable = False
             try:
                 components = parse_components(components_text)
             except ValueError as exc:
                 row.bad("components", str(exc))
-                components = []
+                components, unreadable = [], True
             kind = {"": "", "product": "simple", "bom": "manufactured"}.get(kind_text, kind_text)
             if kind not in ("", *ProductKind.values):
                 row.bad(
@@ -395,7 +396,9 @@ class ProductChecks(Checks):
                 row.bad(
                     "components", "a simple product has no components (kind kit or manufactured)"
                 )
-            if kind in (ProductKind.KIT, ProductKind.MANUFACTURED) and not components:
+            if kind in (ProductKind.KIT, ProductKind.MANUFACTURED) and not (
+                components or unreadable
+            ):
                 row.bad("components", f'a {kind} product needs components ("SKU:qty;SKU:qty")')
             if any(sku_key(c) == sku_key(sku) for c, _ in components if sku):
                 row.bad("components", "a product cannot contain itself")

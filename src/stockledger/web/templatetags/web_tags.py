@@ -69,6 +69,7 @@ TABS = {
     "mo": "manufacturing",
     "channel": "channels",
     "export": "activity",
+    "import": "activity",
 }
 
 
