@@ -160,6 +160,7 @@ MEASUREMENT_ORDER = (
     "kit_export",
     "log_page",
     "export_memory",
+    "count_import",
     "concurrent_writers",
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 from stockledger.catalog.models import Product, ProductKind
 from stockledger.core.errors import DomainError
@@ -36,11 +37,28 @@ class RowRefused(DomainError):
         self.reason = message
 
 
-def staged(job: Import, **filters) -> Iterator[list[ImportRow]]:
-    """The import's good rows in file order, `BATCH` at a time (keyset by id)."""
+class Staged(NamedTuple):
+    id: int
+    row_number: int
+    action: str
+    sku: str
+    product_id: int | None
+    warehouse_id: int | None
+    quantity: int | None
+    reason: str
+    note: str
+    name: str
+    product_kind: str
+    components: str
+    document: str
+    supplier: str
+
+
+def staged(job: Import, **filters) -> Iterator[list[Staged]]:
+    """The import's good rows in file order, `BATCH` at a time (keyset by id), as tuples."""
     last = 0
-    qs = ImportRow.objects.filter(job=job, **filters).defer("cells").order_by("id")
-    while batch := list(qs.filter(id__gt=last)[:BATCH]):
+    qs = ImportRow.objects.filter(job=job, **filters).order_by("id").values_list(*Staged._fields)
+    while batch := [Staged(*r) for r in qs.filter(id__gt=last)[:BATCH]]:
         last = batch[-1].id
         yield batch
 
@@ -142,10 +160,14 @@ def _purchase_order_create(*, supplier: str = "", **kwargs):
     return body(**kwargs)
 
 
+def _tuples(qs) -> list[Staged]:
+    return [Staged(*r) for r in qs.values_list(*Staged._fields)]
+
+
 def _apply_purchase_orders(job: Import, user: User | None, progress) -> int:
     company = job.company
     done = 0
-    order: list[ImportRow] = []
+    order: list[Staged] = []
 
     def flush() -> None:
         if not order:
@@ -167,18 +189,19 @@ def _apply_purchase_orders(job: Import, user: User | None, progress) -> int:
                 row = order[index] if index < len(order) else row
             raise RowRefused(row.row_number, "po_number", exc.message) from None
 
-    qs = ImportRow.objects.filter(job=job).defer("cells").order_by("document", "row_number", "id")
+    qs = ImportRow.objects.filter(job=job).order_by("document", "row_number", "id")
     after = None
     # Keyset over the PO number: whole POs at a time, about BATCH lines.
     while True:
-        batch = list((qs if after is None else qs.filter(document__gt=after))[:BATCH])
+        chosen = qs if after is None else qs.filter(document__gt=after)
+        batch = _tuples(chosen[:BATCH])
         if not batch:
             break
         last_document = batch[-1].document
         if len(batch) == BATCH:
             # Do not cut a PO in two: end at the last whole PO, or when the batch is all one
             # PO, read the rest of it.
-            batch = [r for r in batch if r.document != last_document] or list(
+            batch = [r for r in batch if r.document != last_document] or _tuples(
                 qs.filter(document=last_document)
             )
             last_document = batch[-1].document

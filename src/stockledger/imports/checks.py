@@ -21,13 +21,16 @@ count as underscores):
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import connection, transaction
 from django.db.models import Count, Min
 
 from stockledger.catalog.models import ProductKind
+from stockledger.core.bulk_sql import insert_many
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 from stockledger.ledger.models import AdjustmentReason
@@ -141,11 +144,11 @@ class Rows:
     def bad(self, column: str, message: str) -> None:
         self.problems.append((column, message))
 
-    def errors(self, job: Import) -> list[ImportRowError]:
-        return [
-            ImportRowError(job=job, row_number=self.number, column=c, message=m, cells=self.cells)
-            for c, m in self.problems
-        ]
+    def errors(self, job: Import) -> list[tuple]:
+        if not self.problems:
+            return []
+        cells = json.dumps(self.cells)
+        return [(job.id, self.number, c, m, cells) for c, m in self.problems]
 
 
 class Checks:
@@ -202,9 +205,32 @@ class Checks:
             row.bad("quantity", f"quantity {exc}")
             return None
 
-    def store(self, good: list[ImportRow], bad: list[ImportRowError]) -> None:
-        ImportRow.objects.bulk_create(good, batch_size=500)
-        ImportRowError.objects.bulk_create(bad, batch_size=500)
+    def store(self, good: list[dict], bad: list[tuple]) -> None:
+        """Stage the chunk's rows with plain SQL (bulk_create's per-field preparation was
+        most of the time of checking a large file)."""
+        # One transaction per chunk: in autocommit every row would be a commit of its own.
+        with transaction.atomic(), connection.cursor() as cursor:
+            if good:
+                insert_many(
+                    cursor,
+                    table=_table(ImportRow),
+                    columns=[connection.ops.quote_name(c) for c in _STAGE_COLUMNS],
+                    rows=[
+                        [json.dumps(r.pop("cells"))]
+                        + [r.get(c, _STAGE_DEFAULTS[c]) for c in _STAGE_COLUMNS[1:]]
+                        for r in good
+                    ],
+                )
+            if bad:
+                insert_many(
+                    cursor,
+                    table=_table(ImportRowError),
+                    columns=[
+                        connection.ops.quote_name(c)
+                        for c in ("job_id", "row_number", "column", "message", "cells")
+                    ],
+                    rows=bad,
+                )
 
     def check_chunk(self, chunk: list[tuple[int, list[str]]]) -> int:
         """Check and stage one chunk of rows; return how many were bad."""
@@ -215,7 +241,7 @@ class Checks:
         self.store(good, bad)
         return sum(1 for r in rows if r.problems)
 
-    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+    def check_rows(self, rows: list[Rows]) -> list[dict | None]:
         raise NotImplementedError
 
     def finish(self) -> None:
@@ -254,6 +280,32 @@ class Checks:
 
 
 _STAGED_BASICS = ("id", "row_number", "sku", "cells", "warehouse_id", "document")
+_STAGE_COLUMNS = (
+    "cells",
+    "job_id",
+    "row_number",
+    "action",
+    "sku",
+    "product_id",
+    "warehouse_id",
+    "quantity",
+    "reason",
+    "note",
+    "name",
+    "product_kind",
+    "components",
+    "document",
+    "supplier",
+)
+_STAGE_DEFAULTS = dict.fromkeys(_STAGE_COLUMNS, "") | {
+    "product_id": None,
+    "warehouse_id": None,
+    "quantity": None,
+}
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 # --- counts ------------------------------------------------------------------------------
@@ -262,9 +314,9 @@ _STAGED_BASICS = ("id", "row_number", "sku", "cells", "warehouse_id", "document"
 class CountChecks(Checks):
     kind = ImportKind.COUNTS
 
-    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+    def check_rows(self, rows: list[Rows]) -> list[dict | None]:
         products = products_by_sku(self.company, (r.get("sku") for r in rows))
-        staged: list[ImportRow | None] = []
+        staged: list[dict | None] = []
         adjust_keys = []
         for row in rows:
             sku = self.sku(row)
@@ -301,8 +353,8 @@ class CountChecks(Checks):
             if mode == "adjust" and quantity < 0:
                 adjust_keys.append((row, product.id, warehouse_id, quantity))
             staged.append(
-                ImportRow(
-                    job=self.job,
+                dict(
+                    job_id=self.job.id,
                     row_number=row.number,
                     action=RowAction.SET if mode == "set" else RowAction.ADJUST,
                     sku=product.sku,
@@ -368,9 +420,9 @@ def parse_components(text: str) -> list[tuple[str, int]]:
 class ProductChecks(Checks):
     kind = ImportKind.PRODUCTS
 
-    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+    def check_rows(self, rows: list[Rows]) -> list[dict | None]:
         existing = products_by_sku(self.company, (r.get("sku") for r in rows))
-        staged: list[ImportRow | None] = []
+        staged: list[dict | None] = []
         for row in rows:
             sku = self.sku(row)
             name = row.get("name")
@@ -407,8 +459,8 @@ class ProductChecks(Checks):
                 continue
             found = existing.get(sku_key(sku))
             staged.append(
-                ImportRow(
-                    job=self.job,
+                dict(
+                    job_id=self.job.id,
                     row_number=row.number,
                     action=RowAction.EXISTS if found else RowAction.CREATE,
                     sku=found.sku if found else sku,
@@ -465,7 +517,7 @@ class ProductChecks(Checks):
 class PurchaseOrderChecks(Checks):
     kind = ImportKind.PURCHASE_ORDERS
 
-    def check_rows(self, rows: list[Rows]) -> list[ImportRow | None]:
+    def check_rows(self, rows: list[Rows]) -> list[dict | None]:
         products = products_by_sku(self.company, (r.get("sku") for r in rows))
         numbers = {r.get("po_number") for r in rows}
         taken = set(
@@ -473,7 +525,7 @@ class PurchaseOrderChecks(Checks):
                 "number", flat=True
             )
         )
-        staged: list[ImportRow | None] = []
+        staged: list[dict | None] = []
         for row in rows:
             number = row.get("po_number")
             if not number:
@@ -499,8 +551,8 @@ class PurchaseOrderChecks(Checks):
                 staged.append(None)
                 continue
             staged.append(
-                ImportRow(
-                    job=self.job,
+                dict(
+                    job_id=self.job.id,
                     row_number=row.number,
                     action=RowAction.PO_LINE,
                     sku=product.sku,

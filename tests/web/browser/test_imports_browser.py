@@ -42,7 +42,7 @@ def upload(page, text):
 def test_a_count_file_with_two_bad_rows_is_previewed_fixed_and_applied(
     page, imports_dir, warehouses, product_factory, start_worker, user
 ):
-    mug, spork = product_factory("MUG"), product_factory("SPORK")
+    product_factory("MUG"), product_factory("SPORK")
     start_worker()
     upload(page, BAD)
     errors = page.locator("#import-errors tbody tr")
