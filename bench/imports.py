@@ -8,13 +8,18 @@ stock rows, inserts the `on_hand` log rows (quantities chained) with executemany
 the stock rows.
 
 Also measured: the peak RSS growth of the product path at a tenth of the rows and at all of
-them (Linux VmHWM, reset before each), to show memory does not grow with the file.
+them, each in a fresh process (Linux VmHWM reset after start-up), to show memory does not
+grow with the file.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -115,7 +120,13 @@ class RawCounts:
             "SELECT product_id, warehouse_id, physical_on_hand, committed FROM warehouses_stock "
             f"WHERE product_id IN ({', '.join(map(str, ids))})"
         )
-        stock = {(p, w): [phys, comm] for p, w, phys, comm in cur.fetchall()}
+        stock: dict[tuple[int, int], list[int]] = {}
+        totals: dict[int, list[int]] = {}
+        for p, w, phys, comm in cur.fetchall():
+            stock[(p, w)] = [phys, comm]
+            total = totals.setdefault(p, [0, 0])
+            total[0] += phys
+            total[1] += comm
         now = self._stamp(timezone.now())
         logs, upserts = [], []
         for product, warehouse, quantity, reason in counts:
@@ -123,9 +134,9 @@ class RawCounts:
             physical, committed = stock.setdefault(key, [0, 0])
             change = quantity - physical
             stock[key][0] = quantity
-            totals = [v for (p, _), v in stock.items() if p == product.id]
-            total_physical = sum(v[0] for v in totals)
-            total_committed = sum(v[1] for v in totals)
+            total = totals.setdefault(product.id, [0, 0])
+            total[0] += change
+            total_physical, total_committed = total
             logs.append(
                 self._log_row(
                     product,
@@ -199,26 +210,30 @@ class RawCounts:
         self.conn.close()
 
 
-def _status_kb(key: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _peak_growth_mb(fn) -> float | None:
-    """Peak RSS growth while `fn` runs (VmHWM reset first), or None off Linux."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return None
-    before = _status_kb("VmRSS")
-    fn()
-    peak = _status_kb("VmHWM")
-    return None if before is None or peak is None else (peak - before) / 1024
+def _peak_growth_mb(ctx: Context, data: bytes) -> float | None:
+    """Peak RSS growth of a fresh process importing `data` (bench/import_memory_probe.py)."""
+    path = ctx.home / "count-import-probe.csv"
+    path.write_bytes(data)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.import_memory_probe",
+            str(ctx.ds.company.id),
+            str(ctx.ds.user.id),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=os.environ.copy(),
+        check=False,
+    )
+    path.unlink(missing_ok=True)
+    if run.returncode:
+        raise RuntimeError(f"import memory probe failed: {run.stderr[-2000:]}")
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+    return answer["peak_growth_mb"]
 
 
 def count_import(ctx: Context) -> list[Result]:
@@ -239,8 +254,8 @@ def count_import(ctx: Context) -> list[Result]:
     small = max(1, rows // 10)
     small_data = _csv(_counts(ctx, products, small, 7))
     full_data = _csv(_counts(ctx, products, rows, 8))
-    small_mb = _peak_growth_mb(lambda: _import(ctx, small_data))
-    full_mb = _peak_growth_mb(lambda: _import(ctx, full_data))
+    small_mb = _peak_growth_mb(ctx, small_data)
+    full_mb = _peak_growth_mb(ctx, full_data)
     result = ratio_result("count_import", ctx.engine, max(p_rates), max(r_rates), "rows/s", 0.2)
     memory = (
         f"{small:,} rows {small_mb:.1f} MB, {rows:,} rows {full_mb:.1f} MB "
