@@ -152,3 +152,17 @@ def test_an_import_with_bad_rows_cannot_be_confirmed(upload, catalog, company, u
 
     with pytest.raises(Conflict):
         import_confirm(company=company, user=user, import_id=job.id)
+
+
+def test_a_large_file_is_checked_by_a_worker_while_the_page_waits_for_nothing(
+    upload, catalog, settings, log_of
+):
+    from stockledger.imports.tasks import check_import
+
+    settings.STOCKLEDGER_IMPORT_INLINE_BYTES = 10
+    job = upload("counts", csv_file([HEADER, ["MUG", "Main", "3", "", "", ""]]))
+    assert job.status == "validating" and job.task_id
+    check_import.call(job.id)
+    job.refresh_from_db()
+    assert (job.status, job.rows_read, job.actions) == ("ready", 1, {"set": 1})
+    assert log_of(catalog[0]) == []
