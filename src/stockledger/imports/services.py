@@ -20,7 +20,8 @@ from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.services import write_transaction
 
 from .apply import RowRefused, import_apply
-from .checks import CHECKS, CHUNK, map_header
+from .checks import CHUNK, map_header
+from .kinds import CHECKS
 from .models import (
     Import,
     ImportFormat,
