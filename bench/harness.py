@@ -161,6 +161,7 @@ MEASUREMENT_ORDER = (
     "log_page",
     "export_memory",
     "stock_on_date",
+    "count_import",
     "concurrent_writers",
 )
 

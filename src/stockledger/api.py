@@ -136,6 +136,7 @@ def _register() -> None:
     from stockledger.core.audit_api import router as audit_router
     from stockledger.core.people_api import router as people_router
     from stockledger.exports.api import router as exports_router
+    from stockledger.imports.api import router as imports_router
     from stockledger.ledger.api import router as ledger_router
     from stockledger.ledger.reports_api import router as reports_router
     from stockledger.manufacturing.api import router as manufacturing_router
@@ -162,6 +163,7 @@ def _register() -> None:
     api.add_router("", manufacturing_router)
     api.add_router("", exports_router)
     api.add_router("", reports_router)
+    api.add_router("", imports_router)
 
 
 _register()

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "stockledger.returns",
     "stockledger.manufacturing",
     "stockledger.exports",
+    "stockledger.imports",
     "stockledger.web",
 ]
 
@@ -207,6 +208,18 @@ STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS = float(
 # Tests only: pause this long after every 1,000 rows so a test can kill a worker mid-export.
 STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
     os.environ.get("STOCKLEDGER_EXPORT_THROTTLE_SECONDS", "0")
+)
+
+# Spreadsheet imports: uploaded files (owner-only), the largest accepted, and the size under
+# which a file is checked while the upload request waits (larger ones are checked by a worker).
+STOCKLEDGER_IMPORTS_DIR = Path(
+    os.environ.get("STOCKLEDGER_IMPORTS_DIR", STOCKLEDGER_HOME / "imports")
+).resolve()
+STOCKLEDGER_IMPORT_MAX_BYTES = int(
+    os.environ.get("STOCKLEDGER_IMPORT_MAX_BYTES", str(50 * 1024 * 1024))
+)
+STOCKLEDGER_IMPORT_INLINE_BYTES = int(
+    os.environ.get("STOCKLEDGER_IMPORT_INLINE_BYTES", str(256 * 1024))
 )
 
 # API limits (see README).

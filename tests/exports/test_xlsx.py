@@ -74,7 +74,7 @@ def test_xlsx_cells_have_real_types_and_formulas_stay_text(
     assert abs(float(cells[(2, "created_at")][1]) - 46038.0208333) < 1e-6
     assert (2, "imported_at") not in cells  # blank stays blank
     assert '<pane ySplit="1"' in xml and 'state="frozen"' in xml
-    assert '<autoFilter ref="A1:AN3"/>' in xml
+    assert '<autoFilter ref="A1:AO3"/>' in xml
 
 
 def test_a_sheet_that_fills_up_continues_on_the_next_with_its_own_header(tmp_path):

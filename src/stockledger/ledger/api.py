@@ -18,7 +18,7 @@ from stockledger.core.tenancy import get_for_company
 from stockledger.warehouses.services import warehouse_by_id
 
 from .columns import COLUMNS, FIELD_FOR_COLUMN
-from .models import LogEntry
+from .models import AdjustmentReason, LogEntry
 from .selectors import log_entries, log_page
 from .services import stock_adjust, stock_set
 
@@ -68,6 +68,7 @@ class LogEntryOut(Schema):
     document_type: str
     document_id: int | None
     recorded_at: datetime
+    reason: str | None = Field(None, description="on_hand rows: why (AdjustmentReason)")
 
 
 def entry_out(entry: LogEntry) -> dict:
@@ -103,6 +104,7 @@ class OnHandIn(Schema):
     physical_on_hand: int | None = Field(None, ge=0, le=BIG, description="set to this value")
     change: int | None = Field(None, ge=-BIG, le=BIG, description="or adjust by this signed value")
     note: str | None = Field(None, max_length=2000)
+    reason: AdjustmentReason | None = Field(None, description="why: stored on the log row")
 
     @model_validator(mode="after")
     def one_of(self):
@@ -128,6 +130,7 @@ def post_on_hand(request, payload: OnHandIn):
             physical_on_hand=payload.physical_on_hand,
             user=request.user,
             note=payload.note,
+            reason=payload.reason,
         )
     else:
         entry = stock_adjust(
@@ -137,6 +140,7 @@ def post_on_hand(request, payload: OnHandIn):
             change=payload.change,
             user=request.user,
             note=payload.note,
+            reason=payload.reason,
         )
     return Status(201, {"entry": entry_out(entry)})
 
@@ -152,6 +156,7 @@ class LogFilters(Schema):
     event_type: list[str] | None = Field(None, description="repeat to filter on several")
     warehouse_id: list[int] | None = None
     cart_id: list[int] | None = None
+    reason: list[str] | None = Field(None, description="on_hand reasons; repeat for several")
     since: Timestamp | None = Field(None, description="inclusive, ISO 8601 with offset")
     until: Timestamp | None = Field(None, description="exclusive, ISO 8601 with offset")
     order: str = Field("desc", pattern="^(asc|desc)$", description="desc = newest first")
@@ -187,6 +192,7 @@ def product_log(request, product_id: int, filters: Query[LogFilters]):
         event_types=filters.event_type,
         warehouse_ids=filters.warehouse_id,
         cart_ids=filters.cart_id,
+        reasons=filters.reason,
         since=filters.since,
         until=filters.until,
     )

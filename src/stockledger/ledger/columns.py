@@ -46,6 +46,7 @@ EXTENSION_COLUMNS: tuple[str, ...] = (
     "document_type",
     "document_id",
     "recorded_at",
+    "reason",
 )
 
 COLUMNS: tuple[str, ...] = SEED_COLUMNS + EXTENSION_COLUMNS

@@ -27,6 +27,18 @@ class OrderStep(models.TextChoices):
     CANCELLED = "cancelled"
 
 
+class AdjustmentReason(models.TextChoices):
+    """Why a user set or adjusted on hand (Shopify's vocabulary)."""
+
+    CYCLE_COUNT = "cycle_count", "Cycle count"
+    CORRECTION = "correction", "Correction"
+    DAMAGED = "damaged", "Damaged"
+    SHRINKAGE = "shrinkage", "Shrinkage"
+    RECEIVED_WITHOUT_PO = "received_without_po", "Received without PO"
+    PROMOTION = "promotion", "Promotion"
+    OTHER = "other", "Other"
+
+
 class DocumentType(models.TextChoices):
     ORDER = "order"
     PURCHASE_ORDER = "purchase_order"
@@ -96,6 +108,11 @@ class LogEntry(CompanyScoped):
     # The rows one event wrote (one `ledger_record` of several lines) share this key, so
     # `verify` can check that each shows the product's totals after the whole event.
     event_group = models.BigIntegerField(null=True, blank=True)
+    # on_hand rows: why (AdjustmentReason). Nullable so adding it is a plain ALTER TABLE ADD
+    # COLUMN (SQLite would otherwise rebuild the table, and its append-only triggers).
+    reason = models.CharField(
+        max_length=24, null=True, blank=True, choices=AdjustmentReason.choices
+    )
 
     class Meta:
         verbose_name_plural = "log entries"

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 
-from .models import EventType, LogEntry
+from .models import AdjustmentReason, EventType, LogEntry
 
 
 def log_entries(
@@ -18,12 +18,13 @@ def log_entries(
     event_types: Iterable[str] | None = None,
     warehouse_ids: Iterable[int] | None = None,
     cart_ids: Iterable[int] | None = None,
+    reasons: Iterable[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> QuerySet[LogEntry]:
     """The company's log rows matching the filters, oldest first (created_at, then sequence).
 
-    `since` is inclusive, `until` exclusive. Unknown event types are refused.
+    `since` is inclusive, `until` exclusive. Unknown event types and reasons are refused.
     """
     qs = LogEntry.objects.filter(company=company)
     if product_ids is not None:
@@ -43,6 +44,12 @@ def log_entries(
         qs = qs.filter(warehouse_id__in=list(warehouse_ids))
     if cart_ids:
         qs = qs.filter(cart_id__in=list(cart_ids))
+    if reasons:
+        reasons = list(reasons)
+        unknown = [r for r in reasons if r not in AdjustmentReason.values]
+        if unknown:
+            raise InvalidInput(f"unknown reason {unknown[0]!r}", field="reason")
+        qs = qs.filter(reason__in=reasons)
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     if until is not None:

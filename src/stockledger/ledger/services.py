@@ -30,7 +30,7 @@ from stockledger.core.models import Company, User
 from stockledger.warehouses.models import Stock, Warehouse
 
 from .log_insert import insert_entries, new_log_entry
-from .models import EventType, LogEntry
+from .models import AdjustmentReason, EventType, LogEntry
 from .stockbook import StockBook, chunks
 
 log = logging.getLogger(__name__)
@@ -292,6 +292,18 @@ def _check_note(note: str | None) -> str:
     return note
 
 
+def check_reason(reason: str | None) -> str | None:
+    """An adjustment reason (AdjustmentReason value) or None; blank means none."""
+    if reason is None or reason == "":
+        return None
+    if reason not in AdjustmentReason.values:
+        raise InvalidInput(
+            f"unknown reason {reason!r}: one of {', '.join(AdjustmentReason.values)}",
+            field="reason",
+        )
+    return AdjustmentReason(reason).value
+
+
 @write_transaction
 def stock_set(
     *,
@@ -301,16 +313,19 @@ def stock_set(
     physical_on_hand: int,
     user: User | None = None,
     note: str | None = None,
+    reason: str | None = None,
     created_at: datetime | None = None,
 ) -> LogEntry | None:
     """Set physical on hand (a cycle count). Logs one `on_hand` row whose quantity is the signed
     change; setting the value it already has logs a zero-change row (the count is a fact).
-    Refuses a negative value and kits."""
+    `reason` (AdjustmentReason) is stored on the row. Refuses a negative value, an unknown
+    reason and kits."""
     if physical_on_hand < 0:
         raise InvalidInput("physical on hand cannot be negative", field="physical_on_hand")
     if product.kind == ProductKind.KIT:
         raise InvalidInput(f"{product.sku} is a kit: kits hold no stock", field="sku")
     note = _check_note(note)
+    reason = check_reason(reason)
     lock_products(company, {product.id})
     current = (
         Stock.objects.filter(product=product, warehouse=warehouse)
@@ -329,7 +344,7 @@ def stock_set(
                 physical_change=change,
                 quantity=change,
                 allow_negative=False,
-                fields={"note": note},
+                fields={"note": note, "reason": reason},
             )
         ],
         user=user,
@@ -347,13 +362,16 @@ def stock_adjust(
     change: int,
     user: User | None = None,
     note: str | None = None,
+    reason: str | None = None,
     created_at: datetime | None = None,
 ) -> LogEntry:
-    """Add `change` (signed) to physical on hand. Logs one `on_hand` row. Refuses a change that
-    would leave physical on hand below zero, a zero change, and kits."""
+    """Add `change` (signed) to physical on hand. Logs one `on_hand` row carrying `reason`
+    (AdjustmentReason). Refuses a change that would leave physical on hand below zero, a zero
+    change, an unknown reason, and kits."""
     if change == 0:
         raise InvalidInput("change must not be zero", field="change")
     note = _check_note(note)
+    reason = check_reason(reason)
     [entry] = ledger_record(
         company=company,
         event_type=EventType.ON_HAND,
@@ -363,7 +381,7 @@ def stock_adjust(
                 warehouse=warehouse,
                 physical_change=change,
                 quantity=change,
-                fields={"note": note},
+                fields={"note": note, "reason": reason},
             )
         ],
         user=user,

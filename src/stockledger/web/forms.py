@@ -12,7 +12,7 @@ from django.utils import timezone
 from stockledger.channels.models import SalesChannel
 from stockledger.core.errors import DomainError
 from stockledger.core.models import Company
-from stockledger.ledger.models import EventType
+from stockledger.ledger.models import AdjustmentReason, EventType
 from stockledger.warehouses.models import Warehouse
 
 BIG = 1_000_000_000
@@ -61,6 +61,11 @@ class LogFilterForm(forms.Form):
     event_type = forms.ChoiceField(required=False, label="Event")
     warehouse = forms.ChoiceField(required=False, label="Warehouse")
     channel = forms.ChoiceField(required=False, label="Channel")
+    reason = forms.ChoiceField(
+        required=False,
+        label="Reason",
+        choices=[("", "Any reason")] + list(AdjustmentReason.choices),
+    )
     since = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
     components = forms.BooleanField(required=False, label="with components")
@@ -89,6 +94,8 @@ class LogFilterForm(forms.Form):
             filters["warehouse_ids"] = [int(data["warehouse"])]
         if data.get("channel"):
             filters["cart_ids"] = [int(data["channel"])]
+        if data.get("reason"):
+            filters["reasons"] = [data["reason"]]
         if data.get("since"):
             filters["since"] = day_start(data["since"], tz)
         if day_end(data.get("until"), tz):
@@ -109,6 +116,11 @@ class OnHandForm(forms.Form):
         label="",
     )
     quantity = forms.IntegerField(min_value=-BIG, max_value=BIG, label="Quantity")
+    reason = forms.ChoiceField(
+        required=False,
+        label="Reason",
+        choices=[("", "(none)")] + list(AdjustmentReason.choices),
+    )
     note = forms.CharField(required=False, max_length=2000, label="Note")
 
     def __init__(self, *args, company: Company, **kwargs):

@@ -69,6 +69,7 @@ TABS = {
     "mo": "manufacturing",
     "channel": "channels",
     "export": "activity",
+    "import": "activity",
 }
 
 
@@ -120,6 +121,8 @@ def log_details(entry: LogEntry) -> list[tuple[str, str]]:
         add("channel differs", "yes" if entry.channel_differs else "no")
     add("explanation", entry.explanation)
     add("delivery", entry.delivery_status)
+    if entry.reason:
+        add("reason", entry.get_reason_display())
     add("note", entry.note)
     if entry.went_negative:
         add("warning", "physical on hand went below zero")

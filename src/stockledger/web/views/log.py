@@ -16,7 +16,7 @@ from ..access import company_object_or_404, company_required, is_htmx, query_id
 from ..forms import LogFilterForm
 
 LOG_PAGE_SIZE = 50
-FILTER_PARAMS = ("event_type", "warehouse", "channel", "since", "until", "components")
+FILTER_PARAMS = ("event_type", "warehouse", "channel", "reason", "since", "until", "components")
 
 
 def _filter_query(params: QueryDict) -> str:

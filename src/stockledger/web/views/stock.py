@@ -42,6 +42,7 @@ def product_on_hand(request: HttpRequest, product_id: int) -> HttpResponse:
                     physical_on_hand=data["quantity"],
                     user=request.user,
                     note=data["note"],
+                    reason=data["reason"] or None,
                 )
             else:
                 entry = stock_adjust(
@@ -51,6 +52,7 @@ def product_on_hand(request: HttpRequest, product_id: int) -> HttpResponse:
                     change=data["quantity"],
                     user=request.user,
                     note=data["note"],
+                    reason=data["reason"] or None,
                 )
         except DomainError as exc:
             add_domain_error(form, exc, OnHandForm.ALIASES)

@@ -1,0 +1,168 @@
+"""Importing on-hand counts: preview with bad rows, all-or-nothing apply through the ledger."""
+
+import pytest
+
+from stockledger.core.errors import Conflict
+from stockledger.imports.models import ImportRowError
+from stockledger.imports.selectors import import_errors
+from stockledger.ledger.services import stock_set
+
+from .conftest import csv_file
+
+HEADER = ["SKU", "Warehouse", "Quantity", "Mode", "Reason", "Note"]
+
+
+@pytest.fixture
+def catalog(product_factory, warehouses):
+    return product_factory("MUG"), product_factory("CUP"), product_factory("BOWL")
+
+
+def errors_of(job):
+    return [(e.row_number, e.column, e.message) for e in import_errors(job)]
+
+
+def test_a_count_file_with_bad_rows_is_previewed_with_row_column_and_reason_and_changes_nothing(
+    upload, catalog, warehouses, log_of, product_factory
+):
+    product_factory("KIT", components=[{"sku": "MUG", "quantity": 1}])
+    job = upload(
+        "counts",
+        csv_file(
+            [
+                HEADER,
+                ["MUG", "Main", "10", "set", "cycle count", "shelf A"],
+                ["NOPE", "Main", "1", "", "", ""],
+                ["CUP", "Attic", "1", "", "", ""],
+                ["CUP", "Main", "-4", "set", "", ""],
+                ["BOWL", "Main", "ten", "", "", ""],
+                ["MUG", "main", "3", "", "", ""],
+                ["KIT", "Main", "3", "", "", ""],
+                ["BOWL", "East", "1.5", "adjust", "stolen", ""],
+                ["CUP", "East", "-1", "adjust", "", ""],
+            ]
+        ),
+    )
+    assert job.status == "invalid"
+    assert job.rows_read == 9 and job.rows_bad == 8
+    assert errors_of(job) == [
+        (3, "sku", "unknown SKU 'NOPE'"),
+        (4, "warehouse", "unknown warehouse 'Attic'"),
+        (5, "quantity", "negative count: a count cannot be below zero"),
+        (6, "quantity", "quantity 'ten' is not a number"),
+        (7, "sku", "duplicate: MUG in this warehouse is also on row 2"),
+        (8, "sku", "KIT is a kit: kits hold no stock; count its components"),
+        (9, "quantity", "quantity '1.5' is not a whole number"),
+        (
+            9,
+            "reason",
+            "unknown reason 'stolen': one of cycle_count, correction, damaged, "
+            "shrinkage, received_without_po, promotion, other",
+        ),
+        (10, "quantity", "would leave physical on hand below zero: 0 there, cannot take 1"),
+    ]
+    assert job.actions == {"set": 1}
+    for product in catalog:
+        assert log_of(product) == []
+
+
+def test_a_good_count_file_applies_as_on_hand_rows_with_the_users_name_and_reason(
+    upload, confirm_and_run, catalog, warehouses, user, log_of, stock_of, verify_clean
+):
+    mug, cup, _ = catalog
+    main, east = warehouses
+    stock_set(company=mug.company, product=cup, warehouse=east, physical_on_hand=5)
+    job = upload(
+        "counts",
+        csv_file(
+            [
+                HEADER,
+                ["MUG", "Main", "10", "set", "Cycle count", "shelf A"],
+                ["CUP", "East", "-2", "adjust", "damaged", "dropped"],
+                ["CUP", str(main.id), "0", "", "", ""],
+            ]
+        ),
+    )
+    assert job.status == "ready", errors_of(job) or job.error
+    assert job.actions == {"set": 2, "adjust": 1}
+    assert log_of(mug) == []
+    job = confirm_and_run(job)
+    assert job.status == "complete" and job.rows_applied == 3
+    [m] = log_of(mug)
+    assert (m.event_type, m.quantity, m.physical_on_hand, m.user_name, m.reason, m.note) == (
+        "on_hand",
+        10,
+        10,
+        user.username,
+        "cycle_count",
+        "shelf A",
+    )
+    counted = log_of(cup)[1:]
+    assert [(e.warehouse_name, e.quantity, e.reason, e.user_name) for e in counted] == [
+        ("East", -2, "damaged", user.username),
+        ("Main", 0, None, user.username),
+    ]
+    assert stock_of(cup, east) == (3, 0) and stock_of(mug, main) == (10, 0)
+    verify_clean()
+
+
+def test_apply_is_all_or_nothing_when_stock_changed_since_the_preview(
+    upload, confirm_and_run, catalog, warehouses, log_of, stock_of
+):
+    mug, cup, _ = catalog
+    main = warehouses[0]
+    stock_set(company=mug.company, product=cup, warehouse=main, physical_on_hand=2)
+    job = upload(
+        "counts",
+        csv_file(
+            [HEADER, ["MUG", "Main", "7", "", "", ""], ["CUP", "Main", "-2", "adjust", "", ""]]
+        ),
+    )
+    assert job.status == "ready"
+    stock_set(company=mug.company, product=cup, warehouse=main, physical_on_hand=1)
+    job = confirm_and_run(job)
+    assert job.status == "failed"
+    assert "row 3, quantity" in job.error and "nothing was applied" in job.error
+    assert log_of(mug) == [] and stock_of(mug, main) == (0, 0)
+    assert ImportRowError.objects.filter(job=job, row_number=3).exists()
+
+
+def test_importing_the_same_file_twice_asks_before_applying_it_again(
+    upload, confirm_and_run, catalog, warehouses, log_of, company, user
+):
+    mug = catalog[0]
+    rows = [HEADER, ["MUG", "Main", "4", "adjust", "", ""]]
+    first = confirm_and_run(upload("counts", csv_file(rows)))
+    assert first.status == "complete"
+    second = upload("counts", csv_file(rows))
+    assert second.status == "ready" and second.repeat_of_id == first.id
+    from stockledger.imports.services import import_confirm
+
+    with pytest.raises(Conflict) as err:
+        import_confirm(company=company, user=user, import_id=second.id)
+    assert f"import {first.id}" in err.value.message
+    assert len(log_of(mug)) == 1
+    second = confirm_and_run(second, again=True)
+    assert second.status == "complete"
+    assert [e.physical_on_hand for e in log_of(mug)] == [4, 8]
+
+
+def test_an_import_with_bad_rows_cannot_be_confirmed(upload, catalog, company, user):
+    job = upload("counts", csv_file([HEADER, ["NOPE", "Main", "1", "", "", ""]]))
+    from stockledger.imports.services import import_confirm
+
+    with pytest.raises(Conflict):
+        import_confirm(company=company, user=user, import_id=job.id)
+
+
+def test_a_large_file_is_checked_by_a_worker_while_the_page_waits_for_nothing(
+    upload, catalog, settings, log_of
+):
+    from stockledger.imports.tasks import check_import
+
+    settings.STOCKLEDGER_IMPORT_INLINE_BYTES = 10
+    job = upload("counts", csv_file([HEADER, ["MUG", "Main", "3", "", "", ""]]))
+    assert job.status == "validating" and job.task_id
+    check_import.call(job.id)
+    job.refresh_from_db()
+    assert (job.status, job.rows_read, job.actions) == ("ready", 1, {"set": 1})
+    assert log_of(catalog[0]) == []
