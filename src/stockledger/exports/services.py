@@ -9,7 +9,7 @@ from datetime import datetime
 from django.utils import timezone as django_timezone
 
 from stockledger.catalog.models import Product, ProductKind
-from stockledger.catalog.services import clean_sku
+from stockledger.catalog.services import products_by_skus
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.ledger.models import EventType
@@ -177,14 +177,15 @@ def _kind(kind: str | None, *, product_id: int | None, include_components: bool)
 def _clean_skus(company: Company, skus: Sequence[str]) -> tuple[str, ...]:
     if len(skus) > MAX_SKUS:
         raise InvalidInput(f"at most {MAX_SKUS} SKUs per export", field="skus")
-    cleaned = tuple(dict.fromkeys(clean_sku(s, field=f"skus[{i}]") for i, s in enumerate(skus)))
-    known = set(
-        Product.objects.filter(company=company, sku__in=cleaned).values_list("sku", flat=True)
+    # Compared as SKUs are (`b2` finds `B2`); archived products' logs stay exportable.
+    products = products_by_skus(
+        company=company,
+        skus=skus,
+        field=lambda i: f"skus[{i}]",
+        archived_ok=True,
+        repeats_ok=True,
     )
-    for i, sku in enumerate(skus):
-        if sku.strip() not in known:
-            raise InvalidInput(f"unknown SKU {sku!r}", field=f"skus[{i}]")
-    return cleaned
+    return tuple(dict.fromkeys(product.sku for product in products))
 
 
 def _clean_event_types(event_types: Sequence[str]) -> tuple[str, ...]:

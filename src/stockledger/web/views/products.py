@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from stockledger.catalog.models import BomLine, KitComponent, Product, ProductKind
 from stockledger.catalog.selectors import products_search, quantities_for
+from stockledger.catalog.selectors import sku_suggestions as sku_suggestions_for
 from stockledger.channels.models import ChannelSkuState, SalesChannel
 from stockledger.channels.selectors import writeback_preview_lines
 from stockledger.channels.writeback import WritebackLine
@@ -46,13 +47,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def sku_suggestions(request: HttpRequest) -> HttpResponse:
     """Up to 20 SKUs starting with what was typed, as <option>s for a form's datalist."""
     typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
-    skus = []
-    if typed:
-        skus = list(
-            Product.objects.filter(company=request.company, sku__istartswith=typed)
-            .order_by("sku")
-            .values_list("sku", "name")[:20]
-        )
+    skus = sku_suggestions_for(company=request.company, typed=typed)
     return render(request, "web/products/_sku_options.html", {"skus": skus})
 
 
