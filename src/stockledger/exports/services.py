@@ -108,7 +108,12 @@ def export_create(
         interval=interval or "",
         event_types=_clean_event_types(event_types or ()),
         warehouse_ids=tuple(
-            warehouse_by_id(company=company, warehouse_id=wid, field=f"warehouse_ids[{i}]").id
+            warehouse_by_id(
+                company=company,
+                warehouse_id=wid,
+                field=f"warehouse_ids[{i}]",
+                archived_ok=True,  # old logs name archived warehouses
+            ).id
             for i, wid in enumerate(dict.fromkeys(warehouse_ids or ()))
         ),
     )

@@ -1,6 +1,7 @@
 """Products tab: the searchable list and the product page (quantities, kit, BOM, channels)."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,6 +13,7 @@ from stockledger.channels.models import ChannelSkuState, SalesChannel
 from stockledger.channels.selectors import writeback_preview_lines
 from stockledger.channels.writeback import WritebackLine
 from stockledger.ledger.models import EventType, LogEntry
+from stockledger.warehouses.models import Warehouse
 
 from ..access import company_object_or_404, company_required, is_htmx
 from ..forms import OnHandForm
@@ -26,7 +28,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
     """Products by SKU, 50 a page; keyset on the SKU (unique per company), never OFFSET."""
     query = request.GET.get("q", "").strip()[:100]
     after = request.GET.get("after", "")[:100]
-    qs = products_search(company=request.company, search=query or None)
+    show_archived = request.GET.get("archived") == "1"
+    qs = products_search(
+        company=request.company, search=query or None, archived=None if show_archived else False
+    )
     if after:
         qs = qs.filter(sku__gt=after)
     products = list(qs[: PAGE_SIZE + 1])
@@ -38,7 +43,18 @@ def product_list(request: HttpRequest) -> HttpResponse:
         product.company = request.company  # quantities_for reads it; spare the query
     quantities = quantities_for(products)
     rows = [(p, quantities[p.id]) for p in products]
-    context = {"rows": rows, "query": query, "after": after, "next_after": next_after}
+    context = {
+        "rows": rows,
+        "query": query,
+        "after": after,
+        "next_after": next_after,
+        "show_archived": show_archived,
+        "filters": urlencode([("q", query)] * bool(query) + [("archived", "1")] * show_archived),
+        # Empty states invite the first warehouse and the first product.
+        "has_warehouses": Warehouse.objects.filter(
+            company=request.company, archived_at__isnull=True
+        ).exists(),
+    }
     template = "web/products/_results.html" if is_htmx(request) else "web/products/list.html"
     return render(request, template, context)
 
@@ -169,7 +185,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     product.company = request.company
     context = product_context(request, product)
     context.update(log_context(request, product))
-    if product.kind != ProductKind.KIT:
+    if product.kind != ProductKind.KIT and product.archived_at is None:
         context["on_hand_form"] = OnHandForm(company=request.company)
     context["export_form"] = ExportForm(product=product)
     return render(request, "web/products/detail.html", context)
