@@ -310,3 +310,16 @@ def test_the_setup_pages_need_a_signed_in_user(client):
     ]:
         response = client.get(url)
         assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_after_a_rename_the_product_log_still_shows_the_old_name(
+    signed_in, company, warehouses, product_factory
+):
+    main = warehouses[0]
+    mug = product_factory("MUG")
+    stock_set(company=company, product=mug, warehouse=main, physical_on_hand=2)
+    signed_in.post(reverse("web:warehouse_edit", args=[main.id]), {"name": "Main Street"})
+    main.refresh_from_db()
+    stock_set(company=company, product=mug, warehouse=main, physical_on_hand=3)
+    log = signed_in.get(reverse("web:product_log", args=[mug.id])).content.decode()
+    assert "<td>Main <span" in log and "<td>Main Street <span" in log
