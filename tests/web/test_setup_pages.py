@@ -323,3 +323,16 @@ def test_after_a_rename_the_product_log_still_shows_the_old_name(
     stock_set(company=company, product=mug, warehouse=main, physical_on_hand=3)
     log = signed_in.get(reverse("web:product_log", args=[mug.id])).content.decode()
     assert "<td>Main <span" in log and "<td>Main Street <span" in log
+
+
+def test_an_archived_warehouse_is_not_offered_in_a_channels_settings(
+    signed_in, company, warehouses
+):
+    from stockledger.channels.services import channel_create
+    from stockledger.warehouses.services import warehouse_archive
+
+    main, east = warehouses
+    channel = channel_create(company=company, cart_type="shopify", name="Shop")
+    warehouse_archive(company=company, warehouse=east)
+    html = signed_in.get(reverse("web:channel_detail", args=[channel.id])).content.decode()
+    assert f'value="{main.id}"' in html and f'value="{east.id}"' not in html
