@@ -12,7 +12,6 @@ from .selectors import products_search, quantities_for
 from .services import (
     product_archive,
     product_create,
-    product_delete,
     product_edit,
     product_unarchive,
 )
@@ -225,14 +224,3 @@ def archive_product(request, product_id: int):
 def unarchive_product(request, product_id: int):
     product = get_for_company(Product, request.company, product_id, label="product")
     return _product_response(product_unarchive(company=request.company, product=product))
-
-
-@router.delete(
-    "/products/{product_id}",
-    response={204: None},
-    summary="Delete a product never used (no log rows, in no kit, BOM or document)",
-)
-def delete_product(request, product_id: int):
-    product = get_for_company(Product, request.company, product_id, label="product")
-    product_delete(company=request.company, product=product)
-    return Status(204, None)
