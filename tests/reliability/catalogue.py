@@ -101,6 +101,14 @@ class Company:
 
             token, _ = token_create(user=self.user, name=f"{self.marker} spare")
             self.ids["token_id"] = token.id
+        if "warehouse_id" in params:
+            # A warehouse of its own: archiving one that holds stock is refused (409).
+            from stockledger.warehouses.services import warehouse_create
+
+            spare = warehouse_create(
+                company=self.company, name=f"{self.marker} Spare {next(_numbers)}"
+            )
+            self.ids["warehouse_id"] = spare.id
         return self.ids
 
 
@@ -293,6 +301,16 @@ def valid_body(operation: Operation, c: Company):
         },
         "POST /api/v1/sales-channels/{channel_id}/writeback-run": lambda: {"only_changed": False},
         "POST /api/v1/products": lambda: {"sku": c.sku(f"P{n}"), "name": f"{c.marker} thing"},
+        "PATCH /api/v1/products/{product_id}": lambda: {"name": f"{c.marker} widget {n}"},
+        "PUT /api/v1/products/{product_id}": lambda: {
+            "sku": o["a"].sku,
+            "name": f"{c.marker} widget {n}",
+        },
+        "POST /api/v1/products/{product_id}/archive": lambda: None,
+        "POST /api/v1/products/{product_id}/unarchive": lambda: None,
+        "PATCH /api/v1/warehouses/{warehouse_id}": lambda: {"name": f"{c.marker} Depot {n}"},
+        "POST /api/v1/warehouses/{warehouse_id}/archive": lambda: None,
+        "POST /api/v1/warehouses/{warehouse_id}/unarchive": lambda: None,
         "POST /api/v1/stock/on-hand": lambda: {
             "sku": o["a"].sku,
             "warehouse_id": o["main"].id,

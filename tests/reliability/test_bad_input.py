@@ -124,6 +124,7 @@ def test_every_write_endpoint_answers_bad_input_with_a_4xx_and_writes_nothing(
     assert operations
     for index, operation in enumerate(operations):
         path = operation.path(acme.fresh(operation.path_params))
+        judge.state = judge.dump()  # fresh() may have made a spare object (token, warehouse)
         name = str(operation)
         body_schema = (
             operation.spec.get("requestBody", {})

@@ -1,13 +1,20 @@
 """JSON API for products (written by SKU in bodies, read by id in paths)."""
 
+from datetime import datetime
+
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.tenancy import get_for_company
 
-from .models import Product
+from .models import Product, ProductKind
 from .selectors import products_search, quantities_for
-from .services import product_create
+from .services import (
+    product_archive,
+    product_create,
+    product_edit,
+    product_unarchive,
+)
 
 router = Router(tags=["products"])
 
@@ -20,8 +27,23 @@ class ComponentIn(Schema):
 class ProductIn(Schema):
     sku: str = Field(..., min_length=1, max_length=100)
     name: str = Field(..., min_length=1, max_length=300)
+    kind: ProductKind | None = Field(
+        None, description="simple, kit or manufactured; left out, it follows the lines"
+    )
     components: list[ComponentIn] | None = Field(None, description="makes the product a kit")
     bom: list[ComponentIn] | None = Field(None, description="bill of materials per unit")
+
+
+class ProductPatch(Schema):
+    sku: str | None = Field(
+        None, min_length=1, max_length=100, description="only while the product has no log rows"
+    )
+    name: str | None = Field(None, min_length=1, max_length=300)
+    kind: ProductKind | None = None
+    components: list[ComponentIn] | None = Field(None, description="replaces a kit's components")
+    bom: list[ComponentIn] | None = Field(
+        None, description="replaces a manufactured product's bill of materials"
+    )
 
 
 class ComponentOut(Schema):
@@ -43,6 +65,8 @@ class ProductOut(Schema):
     sku: str
     name: str
     kind: str
+    archived: bool
+    archived_at: datetime | None
     physical_on_hand: int
     committed: int
     available_on_hand: int
@@ -62,6 +86,8 @@ def product_out(product: Product, quantities) -> dict:
         "sku": product.sku,
         "name": product.name,
         "kind": product.kind,
+        "archived": product.archived_at is not None,
+        "archived_at": product.archived_at,
         "physical_on_hand": quantities.physical_on_hand,
         "committed": quantities.committed,
         "available_on_hand": quantities.available_on_hand,
@@ -94,6 +120,7 @@ def create_product(request, payload: ProductIn):
         company=request.company,
         sku=payload.sku,
         name=payload.name,
+        kind=payload.kind,
         components=[c.dict() for c in payload.components or []],
         bom=[b.dict() for b in payload.bom or []],
     )
@@ -103,6 +130,10 @@ def create_product(request, payload: ProductIn):
 class ProductFilters(PageQuery):
     sku: str | None = Field(None, max_length=100, description="exactly this SKU")
     search: str | None = Field(None, max_length=300, description="in SKU or name")
+    archived: bool | None = Field(
+        False,
+        description="false (default): active products; true: archived ones only; null: both",
+    )
 
 
 def _products_out(products: list[Product]) -> list[dict]:
@@ -113,7 +144,12 @@ def _products_out(products: list[Product]) -> list[dict]:
 @router.get("/products", response=ProductListOut, summary="List products by SKU (or search)")
 def list_products(request, filters: Query[ProductFilters]):
     return keyset_page(
-        products_search(company=request.company, sku=filters.sku, search=filters.search),
+        products_search(
+            company=request.company,
+            sku=filters.sku,
+            search=filters.search,
+            archived=filters.archived,
+        ),
         order=("sku", "id"),
         limit=filters.limit,
         cursor=filters.cursor,
@@ -125,3 +161,66 @@ def list_products(request, filters: Query[ProductFilters]):
 def get_product(request, product_id: int):
     product = get_for_company(Product, request.company, product_id, label="product")
     return product_out(product, quantities_for([product])[product.id])
+
+
+def _lines(lines: list[ComponentIn] | None) -> list[dict] | None:
+    return None if lines is None else [line.dict() for line in lines]
+
+
+def _product_response(product: Product) -> dict:
+    return product_out(product, quantities_for([product])[product.id])
+
+
+@router.patch(
+    "/products/{product_id}",
+    response=ProductOut,
+    summary="Change a product: SKU (no log rows yet), name, kind, components or BOM",
+)
+def patch_product(request, product_id: int, payload: ProductPatch):
+    product = get_for_company(Product, request.company, product_id, label="product")
+    product_edit(
+        company=request.company,
+        product=product,
+        sku=payload.sku,
+        name=payload.name,
+        kind=payload.kind,
+        components=_lines(payload.components),
+        bom=_lines(payload.bom),
+    )
+    return _product_response(product)
+
+
+@router.put(
+    "/products/{product_id}",
+    response=ProductOut,
+    summary="Replace a product's SKU, name, kind and lines (left-out lines become none)",
+)
+def put_product(request, product_id: int, payload: ProductIn):
+    product = get_for_company(Product, request.company, product_id, label="product")
+    kind = payload.kind or product.kind
+    product_edit(
+        company=request.company,
+        product=product,
+        sku=payload.sku,
+        name=payload.name,
+        kind=kind,
+        components=_lines(payload.components or []) if kind == ProductKind.KIT else None,
+        bom=_lines(payload.bom or []) if kind == ProductKind.MANUFACTURED else None,
+    )
+    return _product_response(product)
+
+
+@router.post(
+    "/products/{product_id}/archive",
+    response=ProductOut,
+    summary="Archive a product: hidden from lists, refused in new documents; its log stays",
+)
+def archive_product(request, product_id: int):
+    product = get_for_company(Product, request.company, product_id, label="product")
+    return _product_response(product_archive(company=request.company, product=product))
+
+
+@router.post("/products/{product_id}/unarchive", response=ProductOut, summary="Unarchive a product")
+def unarchive_product(request, product_id: int):
+    product = get_for_company(Product, request.company, product_id, label="product")
+    return _product_response(product_unarchive(company=request.company, product=product))

@@ -10,6 +10,7 @@ from stockledger.warehouses.models import Warehouse
 
 from .kits import kit_in_warehouse
 from .models import Product, ProductKind
+from .skus import sku_key
 
 
 @dataclass
@@ -37,14 +38,34 @@ class ProductQuantities:
 
 
 def products_search(
-    *, company: Company, sku: str | None = None, search: str | None = None
+    *,
+    company: Company,
+    sku: str | None = None,
+    search: str | None = None,
+    archived: bool | None = False,
 ) -> QuerySet[Product]:
+    """The company's products by SKU. `sku` is compared as SKUs are (`b2` finds `B2`);
+    `archived`: False (default) active only, True archived only, None both."""
     qs = Product.objects.filter(company=company)
+    if archived is not None:
+        qs = qs.filter(archived_at__isnull=not archived)
     if sku:
-        qs = qs.filter(sku=sku)
+        qs = qs.filter(sku_key=sku_key(sku))
     if search:
         qs = qs.filter(Q(sku__icontains=search) | Q(name__icontains=search))
     return qs.order_by("sku", "id")
+
+
+def sku_suggestions(*, company: Company, typed: str, limit: int = 20) -> list[tuple[str, str]]:
+    """(sku, name) of active products whose SKU starts with what was typed, for pickers."""
+    typed = typed.strip()
+    if not typed:
+        return []
+    return list(
+        Product.objects.filter(company=company, archived_at__isnull=True, sku__istartswith=typed)
+        .order_by("sku")
+        .values_list("sku", "name")[:limit]
+    )
 
 
 def quantities_for(products: list[Product]) -> dict[int, ProductQuantities]:

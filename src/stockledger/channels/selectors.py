@@ -54,13 +54,19 @@ def channel_detail(
     *, company: Company, channel: SalesChannel, with_rules: bool = True, syncs: int = 10
 ) -> ChannelDetail:
     """A channel with its writeback warehouses, location mapping, rules, recent runs."""
-    warehouses = list(Warehouse.objects.filter(company=company).order_by("id"))
     chosen_ids = set(
         ChannelWarehouse.objects.filter(channel=channel).values_list("warehouse_id", flat=True)
     )
     mapping = dict(
         ChannelLocation.objects.filter(channel=channel).values_list("warehouse_id", "location")
     )
+    # Archived warehouses only where the channel still names them (so saving the settings
+    # keeps them); otherwise they are not offered.
+    warehouses = [
+        w
+        for w in Warehouse.objects.filter(company=company).order_by("id")
+        if w.archived_at is None or w.id in chosen_ids or w.id in mapping
+    ]
     return ChannelDetail(
         channel=channel,
         writeback_on=bool(chosen_ids),

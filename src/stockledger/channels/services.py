@@ -123,8 +123,9 @@ def _warehouses_in(company: Company, ids: Sequence[Any], field: str) -> list[War
     for i, warehouse_id in enumerate(ids):
         if isinstance(warehouse_id, bool):
             raise InvalidInput(f"unknown warehouse {warehouse_id!r}", field=f"{field}[{i}]")
+        # An archived warehouse holds no stock; a setting naming it stays valid.
         warehouse = warehouse_by_id(
-            company=company, warehouse_id=warehouse_id, field=f"{field}[{i}]"
+            company=company, warehouse_id=warehouse_id, field=f"{field}[{i}]", archived_ok=True
         )
         if warehouse in found:
             raise InvalidInput(f"{warehouse.name} is listed twice", field=f"{field}[{i}]")
@@ -202,7 +203,7 @@ def channel_set_locations(
         if isinstance(raw_id, bool):
             raise InvalidInput(f"unknown warehouse {raw_id!r}", field=f"{where}.warehouse_id")
         warehouse = warehouse_by_id(
-            company=company, warehouse_id=raw_id, field=f"{where}.warehouse_id"
+            company=company, warehouse_id=raw_id, field=f"{where}.warehouse_id", archived_ok=True
         )
         if warehouse.id in mapping:
             raise InvalidInput(f"{warehouse.name} is listed twice", field=f"{where}.warehouse_id")

@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 
 from stockledger.catalog.models import Product
-from stockledger.catalog.services import clean_sku
+from stockledger.catalog.services import clean_sku, sku_key
 from stockledger.core.bulk_sql import insert_many
 from stockledger.core.errors import Conflict, InvalidInput
 from stockledger.core.models import Company
@@ -48,21 +49,30 @@ def _product_ids_by_sku(
 ) -> list[int]:
     """Resolve `skus` (in order) to the company's product ids; unknown or repeated SKUs are
     InvalidInput naming `field(i)`."""
+    # Compared as SKUs are (`b2` finds `B2`); archived products are recorded too. Ids only:
+    # a channel may report 100,000 SKUs at once.
     cleaned = [clean_sku(s, field=field(i)) for i, s in enumerate(skus)]
-    found: dict[str, int] = {}
+    exact: dict[str, int] = {}
+    by_key: dict[str, int] = {}
     unique = sorted(set(cleaned))
-    for start in range(0, len(unique), 2000):
-        part = unique[start : start + 2000]
-        found.update(Product.objects.filter(company=company, sku__in=part).values_list("sku", "id"))
-    seen: set[str] = set()
+    keys = sorted({sku_key(s) for s in unique})
+    for start in range(0, max(len(unique), len(keys)), 2000):
+        part, key_part = unique[start : start + 2000], keys[start : start + 2000]
+        for sku, key, pk in Product.objects.filter(
+            Q(sku__in=part) | Q(sku_key__in=key_part), company=company
+        ).values_list("sku", "sku_key", "id"):
+            exact[sku] = pk
+            by_key.setdefault(key, pk)
+    seen: set[int] = set()
     ids = []
     for i, sku in enumerate(cleaned):
-        if sku not in found:
+        pk = exact.get(sku) or by_key.get(sku_key(sku))
+        if pk is None:
             raise InvalidInput(f"unknown SKU {sku!r}", field=field(i))
-        if sku in seen:
+        if pk in seen:
             raise InvalidInput(f"{sku} is listed twice", field=field(i))
-        seen.add(sku)
-        ids.append(found[sku])
+        seen.add(pk)
+        ids.append(pk)
     return ids
 
 

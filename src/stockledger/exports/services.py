@@ -9,7 +9,7 @@ from datetime import datetime
 from django.utils import timezone as django_timezone
 
 from stockledger.catalog.models import Product, ProductKind
-from stockledger.catalog.services import clean_sku
+from stockledger.catalog.services import products_by_skus
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.ledger.columns import TIMESTAMP_FORMATS
@@ -118,7 +118,12 @@ def export_create(
         interval=interval or "",
         event_types=_clean_event_types(event_types or ()),
         warehouse_ids=tuple(
-            warehouse_by_id(company=company, warehouse_id=wid, field=f"warehouse_ids[{i}]").id
+            warehouse_by_id(
+                company=company,
+                warehouse_id=wid,
+                field=f"warehouse_ids[{i}]",
+                archived_ok=True,  # old logs name archived warehouses
+            ).id
             for i, wid in enumerate(dict.fromkeys(warehouse_ids or ()))
         ),
     )
@@ -193,14 +198,15 @@ def _kind(kind: str | None, *, product_id: int | None, include_components: bool)
 def _clean_skus(company: Company, skus: Sequence[str]) -> tuple[str, ...]:
     if len(skus) > MAX_SKUS:
         raise InvalidInput(f"at most {MAX_SKUS} SKUs per export", field="skus")
-    cleaned = tuple(dict.fromkeys(clean_sku(s, field=f"skus[{i}]") for i, s in enumerate(skus)))
-    known = set(
-        Product.objects.filter(company=company, sku__in=cleaned).values_list("sku", flat=True)
+    # Compared as SKUs are (`b2` finds `B2`); archived products' logs stay exportable.
+    products = products_by_skus(
+        company=company,
+        skus=skus,
+        field=lambda i: f"skus[{i}]",
+        archived_ok=True,
+        repeats_ok=True,
     )
-    for i, sku in enumerate(skus):
-        if sku.strip() not in known:
-            raise InvalidInput(f"unknown SKU {sku!r}", field=f"skus[{i}]")
-    return cleaned
+    return tuple(dict.fromkeys(product.sku for product in products))
 
 
 def _clean_event_types(event_types: Sequence[str]) -> tuple[str, ...]:

@@ -25,9 +25,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError
+from django.db.models import Q
 from django.utils import timezone
 
 from stockledger.catalog.models import KitComponent, Product
+from stockledger.catalog.skus import sku_key
 from stockledger.channels.models import SalesChannel
 from stockledger.core.bulk_sql import insert_objects
 from stockledger.core.errors import DomainError, InvalidInput
@@ -113,6 +115,12 @@ def _validate(
             warehouse = warehouses.get(warehouse_id) if type(warehouse_id) is int else None
             if warehouse is None or warehouse.company_id != company.id:
                 raise InvalidInput(f"unknown warehouse {warehouse_id!r}", field="warehouse_id")
+            if warehouse.archived_at is not None:
+                raise InvalidInput(
+                    f"warehouse {warehouse.name} is archived; unarchive it to use it in new "
+                    "documents",
+                    field="warehouse_id",
+                )
             number = clean_order_number(data.get("order_number"))
             placed_at = clean_timestamp(data.get("placed_at"), field="placed_at")
             lines = _clean_lines(data.get("lines"), verb="order")
@@ -127,8 +135,15 @@ def _validate(
 def _resolve_lines(company: Company, valid) -> list[_Pending]:
     """Products for every SKU of the batch (one query) and kits' components (one more)."""
     skus = {sku for *_, lines in valid for sku, _ in lines}
-    products = {p.sku: p for p in Product.objects.filter(company=company, sku__in=skus)}
-    kit_ids = [p.id for p in products.values() if p.is_kit]
+    # Compared as SKUs are (`b2` finds `B2`): exact matches first, then by key.
+    products: dict[str, Product] = {}
+    by_key: dict[str, Product] = {}
+    for p in Product.objects.filter(
+        Q(sku__in=skus) | Q(sku_key__in={sku_key(s) for s in skus}), company=company
+    ):
+        products[p.sku] = p
+        by_key.setdefault(p.sku_key, p)
+    kit_ids = list({p.id for p in [*products.values(), *by_key.values()] if p.is_kit})
     components: dict[int, list[tuple[Product, int]]] = {}
     for kc in (
         KitComponent.objects.filter(kit_id__in=kit_ids)
@@ -140,10 +155,22 @@ def _resolve_lines(company: Company, valid) -> list[_Pending]:
     for result, channel, warehouse, number, placed_at, lines in valid:
         resolved = []
         try:
+            seen: set[int] = set()
             for j, (sku, quantity) in enumerate(lines):
-                product = products.get(sku)
+                product = products.get(sku) or by_key.get(sku_key(sku))
                 if product is None:
                     raise InvalidInput(f"unknown SKU {sku!r}", field=f"lines[{j}].sku")
+                if product.archived_at is not None:
+                    raise InvalidInput(
+                        f"{product.sku} is archived; unarchive it to use it in new documents",
+                        field=f"lines[{j}].sku",
+                    )
+                if product.id in seen:
+                    raise InvalidInput(
+                        f"{product.sku} is listed twice; give it once with the total quantity",
+                        field=f"lines[{j}].sku",
+                    )
+                seen.add(product.id)
                 line = _NewLine(product, quantity, list(components.get(product.id, [])))
                 if product.is_kit and not line.components:
                     raise InvalidInput(

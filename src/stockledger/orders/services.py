@@ -21,7 +21,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from stockledger.catalog.models import KitComponent, Product, ProductKind
-from stockledger.catalog.services import clean_sku
+from stockledger.catalog.services import clean_sku, products_by_skus
 from stockledger.channels.models import SalesChannel
 from stockledger.core.errors import Conflict, InvalidInput, NotFound
 from stockledger.core.models import Company, User
@@ -125,14 +125,12 @@ class _NewLine:
 
 def _resolve(company: Company, lines: list[tuple[str, int]]) -> list[_NewLine]:
     """Products for the SKUs (one query) and, for kits, their components (one more)."""
-    skus = [sku for sku, _ in lines]
-    products = {p.sku: p for p in Product.objects.filter(company=company, sku__in=skus)}
-    resolved: list[_NewLine] = []
-    for i, (sku, quantity) in enumerate(lines):
-        product = products.get(sku)
-        if product is None:
-            raise InvalidInput(f"unknown SKU {sku!r}", field=f"lines[{i}].sku")
-        resolved.append(_NewLine(product, quantity))
+    # Unknown and archived SKUs are refused, and two SKUs naming one product (`b2`, `B2`).
+    products = products_by_skus(company=company, skus=[sku for sku, _ in lines])
+    resolved = [
+        _NewLine(product, quantity)
+        for product, (_sku, quantity) in zip(products, lines, strict=True)
+    ]
     kit_lines = {line.product.id: line for line in resolved if line.product.is_kit}
     if kit_lines:
         for kc in (

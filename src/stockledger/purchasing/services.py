@@ -142,7 +142,8 @@ def purchase_order_receive(
     for i, line in enumerate(lines):
         where = f"lines[{i}]"
         sku = clean_sku(line.get("sku"), field=f"{where}.sku")
-        product = product_by_sku(company=company, sku=sku, field=f"{where}.sku")
+        # Receiving a purchase order that exists: an archived product is still received.
+        product = product_by_sku(company=company, sku=sku, field=f"{where}.sku", archived_ok=True)
         po_line = po_lines.get(product.id)
         if po_line is None:
             raise InvalidInput(

@@ -225,6 +225,7 @@ def return_receive(
             company=company,
             sku=clean_sku(line.get("sku"), field=f"{where}.sku"),
             field=f"{where}.sku",
+            archived_ok=True,  # receiving an RMA that exists
         )
         rma_line = rma_lines.get(product.id)
         if rma_line is None:

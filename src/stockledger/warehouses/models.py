@@ -6,8 +6,11 @@ from stockledger.core.models import CompanyScoped
 
 
 class Warehouse(CompanyScoped):
+    # Log rows copy the name when they are written: a rename never changes old rows.
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived: hidden from pickers and refused for new documents; its log rows stay.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -16,6 +19,10 @@ class Warehouse(CompanyScoped):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Stock(CompanyScoped):

@@ -18,9 +18,17 @@ from stockledger.warehouses.models import Warehouse
 BIG = 1_000_000_000
 
 
-def warehouse_choices(company: Company, *, blank: str | None = None) -> list[tuple[str, str]]:
+def warehouse_choices(
+    company: Company, *, blank: str | None = None, archived: bool = False
+) -> list[tuple[str, str]]:
+    """Warehouses for a picker: archived ones only when `archived` (filters of old logs);
+    a new document's form never offers them, so a forged id fails the form's check."""
+    qs = Warehouse.objects.filter(company=company)
+    if not archived:
+        qs = qs.filter(archived_at__isnull=True)
     choices = [
-        (str(w.id), w.name) for w in Warehouse.objects.filter(company=company).order_by("name")
+        (str(w.id), f"{w.name} (archived)" if w.archived_at else w.name)
+        for w in qs.order_by("name")
     ]
     return ([("", blank)] if blank is not None else []) + choices
 
@@ -73,7 +81,9 @@ class LogFilterForm(forms.Form):
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["event_type"].choices = [("", "All events")] + list(EventType.choices)
-        self.fields["warehouse"].choices = warehouse_choices(company, blank="All warehouses")
+        self.fields["warehouse"].choices = warehouse_choices(
+            company, blank="All warehouses", archived=True
+        )
         self.fields["channel"].choices = channel_choices(company, blank="All channels")
 
     def clean(self):

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from .views import (
+    channel_new,
     channels,
     exports,
     home,
@@ -9,12 +10,14 @@ from .views import (
     log,
     manufacturing,
     orders,
+    product_edit,
     products,
     purchasing,
     reports,
     returns,
     stock,
     transfers,
+    warehouses,
 )
 
 app_name = "web"
@@ -31,6 +34,39 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("products/", products.product_list, name="product_list"),
     path("products/<int:product_id>/", products.product_detail, name="product_detail"),
+    # Setup: products, warehouses, sales channels.
+    path("products/new/", product_edit.product_new, name="product_new"),
+    path("products/new/line/", product_edit.product_line_row, name="product_line_row"),
+    path("products/<int:product_id>/edit/", product_edit.product_edit, name="product_edit"),
+    path("products/<int:product_id>/lines/", product_edit.product_lines, name="product_lines"),
+    path(
+        "products/<int:product_id>/archive/",
+        product_edit.product_archive_view,
+        name="product_archive",
+    ),
+    path(
+        "products/<int:product_id>/unarchive/",
+        product_edit.product_unarchive_view,
+        name="product_unarchive",
+    ),
+    path(
+        "products/<int:product_id>/delete/",
+        product_edit.product_delete_view,
+        name="product_delete",
+    ),
+    path("warehouses/", warehouses.warehouse_list, name="warehouse_list"),
+    path("warehouses/<int:warehouse_id>/", warehouses.warehouse_edit, name="warehouse_edit"),
+    path(
+        "warehouses/<int:warehouse_id>/archive/",
+        warehouses.warehouse_archive_view,
+        name="warehouse_archive",
+    ),
+    path(
+        "warehouses/<int:warehouse_id>/unarchive/",
+        warehouses.warehouse_unarchive_view,
+        name="warehouse_unarchive",
+    ),
+    path("channels/new/", channel_new.channel_new, name="channel_new"),
     path("products/suggest/", products.sku_suggestions, name="sku_suggestions"),
     path(
         "products/<int:product_id>/quantities/",

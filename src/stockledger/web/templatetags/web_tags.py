@@ -68,6 +68,7 @@ TABS = {
     "return": "returns",
     "mo": "manufacturing",
     "channel": "channels",
+    "warehouse": "warehouses",
     "export": "activity",
     "import": "activity",
 }

@@ -1,16 +1,19 @@
 """Products tab: the searchable list and the product page (quantities, kit, BOM, channels)."""
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from stockledger.catalog.models import BomLine, KitComponent, Product, ProductKind
 from stockledger.catalog.selectors import products_search, quantities_for
+from stockledger.catalog.selectors import sku_suggestions as sku_suggestions_for
 from stockledger.channels.models import ChannelSkuState, SalesChannel
 from stockledger.channels.selectors import writeback_preview_lines
 from stockledger.channels.writeback import WritebackLine
 from stockledger.ledger.models import EventType, LogEntry
+from stockledger.warehouses.models import Warehouse
 
 from ..access import company_object_or_404, company_required, is_htmx
 from ..forms import OnHandForm
@@ -25,7 +28,10 @@ def product_list(request: HttpRequest) -> HttpResponse:
     """Products by SKU, 50 a page; keyset on the SKU (unique per company), never OFFSET."""
     query = request.GET.get("q", "").strip()[:100]
     after = request.GET.get("after", "")[:100]
-    qs = products_search(company=request.company, search=query or None)
+    show_archived = request.GET.get("archived") == "1"
+    qs = products_search(
+        company=request.company, search=query or None, archived=None if show_archived else False
+    )
     if after:
         qs = qs.filter(sku__gt=after)
     products = list(qs[: PAGE_SIZE + 1])
@@ -37,7 +43,18 @@ def product_list(request: HttpRequest) -> HttpResponse:
         product.company = request.company  # quantities_for reads it; spare the query
     quantities = quantities_for(products)
     rows = [(p, quantities[p.id]) for p in products]
-    context = {"rows": rows, "query": query, "after": after, "next_after": next_after}
+    context = {
+        "rows": rows,
+        "query": query,
+        "after": after,
+        "next_after": next_after,
+        "show_archived": show_archived,
+        "filters": urlencode([("q", query)] * bool(query) + [("archived", "1")] * show_archived),
+        # Empty states invite the first warehouse and the first product.
+        "has_warehouses": Warehouse.objects.filter(
+            company=request.company, archived_at__isnull=True
+        ).exists(),
+    }
     template = "web/products/_results.html" if is_htmx(request) else "web/products/list.html"
     return render(request, template, context)
 
@@ -46,13 +63,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def sku_suggestions(request: HttpRequest) -> HttpResponse:
     """Up to 20 SKUs starting with what was typed, as <option>s for a form's datalist."""
     typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
-    skus = []
-    if typed:
-        skus = list(
-            Product.objects.filter(company=request.company, sku__istartswith=typed)
-            .order_by("sku")
-            .values_list("sku", "name")[:20]
-        )
+    skus = sku_suggestions_for(company=request.company, typed=typed)
     return render(request, "web/products/_sku_options.html", {"skus": skus})
 
 
@@ -174,7 +185,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     product.company = request.company
     context = product_context(request, product)
     context.update(log_context(request, product))
-    if product.kind != ProductKind.KIT:
+    if product.kind != ProductKind.KIT and product.archived_at is None:
         context["on_hand_form"] = OnHandForm(company=request.company)
     context["export_form"] = ExportForm(product=product)
     return render(request, "web/products/detail.html", context)

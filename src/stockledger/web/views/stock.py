@@ -31,6 +31,8 @@ def product_on_hand(request: HttpRequest, product_id: int) -> HttpResponse:
     entry = None
     if product.kind == ProductKind.KIT:
         form.add_error(None, f"{product.sku} is a kit: kits hold no stock; count its components.")
+    elif product.archived_at is not None:
+        form.add_error(None, f"{product.sku} is archived; unarchive it to count it.")
     elif form.is_valid():
         data = form.cleaned_data
         try:

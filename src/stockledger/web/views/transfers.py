@@ -63,7 +63,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "before": before,
         "query": list_query(request, "warehouse", "number"),
-        "warehouses": warehouse_choices(request.company, blank="All warehouses"),
+        "warehouses": warehouse_choices(request.company, blank="All warehouses", archived=True),
         "warehouse_id": str(warehouse_id or ""),
         "number": request.GET.get("number", ""),
     }
