@@ -1,8 +1,7 @@
 """The one place imports find products by SKU and create them.
 
-SKU matching follows the catalog: today a SKU matches after trimming. When the catalog
-normalises SKUs (NFKC, case-folded), switch `sku_key` and `products_by_sku` to its functions
-and every import kind follows.
+SKU matching follows the catalog's rule (`catalog.skus.sku_key`: NFKC, trimmed, case-folded),
+by its stored `sku_key` column, so `b2` in a file finds `B2`.
 """
 
 from __future__ import annotations
@@ -12,6 +11,7 @@ from typing import NamedTuple
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import product_create
+from stockledger.catalog.skus import sku_key
 from stockledger.core.models import Company
 
 __all__ = ["ProductRef", "product_create", "products_by_sku", "sku_key"]
@@ -21,10 +21,7 @@ class ProductRef(NamedTuple):
     id: int
     sku: str
     kind: str
-
-
-def sku_key(sku: str) -> str:
-    return sku.strip()
+    archived: bool
 
 
 def products_by_sku(company: Company, skus: Iterable[str]) -> dict[str, ProductRef]:
@@ -32,7 +29,7 @@ def products_by_sku(company: Company, skus: Iterable[str]) -> dict[str, ProductR
     keys = list({sku_key(s) for s in skus if s})
     found: dict[str, ProductRef] = {}
     for start in range(0, len(keys), 900):
-        rows = Product.objects.filter(company=company, sku__in=keys[start : start + 900])
-        for pid, sku, kind in rows.values_list("id", "sku", "kind"):
-            found[sku_key(sku)] = ProductRef(pid, sku, kind)
+        rows = Product.objects.filter(company=company, sku_key__in=keys[start : start + 900])
+        for pid, sku, kind, archived_at in rows.values_list("id", "sku", "kind", "archived_at"):
+            found[sku_key(sku)] = ProductRef(pid, sku, kind, archived_at is not None)
     return found

@@ -29,6 +29,8 @@ class CountChecks(Checks):
             product = products.get(sku_key(sku)) if sku else None
             if sku and not row.problems and product is None:
                 row.bad("sku", f"unknown SKU {sku!r}")
+            elif product is not None and product.archived:
+                row.bad("sku", f"{product.sku} is archived: unarchive it to count it")
             elif product is not None and product.kind == ProductKind.KIT:
                 row.bad("sku", f"{product.sku} is a kit: kits hold no stock; count its components")
             warehouse_id = self.warehouse_id(row)
@@ -178,10 +180,12 @@ class ProductChecks(Checks):
         last = 0
         while batch := list(staged.filter(id__gt=last).order_by("id")[:500]):
             last = batch[-1].id
-            wanted = {sku_key(c) for r in batch for c, _ in parse_components(r.components)}
-            known = {k: p.kind for k, p in products_by_sku(self.company, wanted).items()}
+            named = {c for r in batch for c, _ in parse_components(r.components)}
+            known = {k: p.kind for k, p in products_by_sku(self.company, named).items()}
             for sku, kind in ImportRow.objects.filter(
-                job=self.job, action=RowAction.CREATE, sku__in=wanted - set(known)
+                job=self.job,
+                action=RowAction.CREATE,
+                sku__in={c for c in named if sku_key(c) not in known},
             ).values_list("sku", "product_kind"):
                 known[sku_key(sku)] = kind
             for row in batch:
@@ -225,6 +229,8 @@ class PurchaseOrderChecks(Checks):
             product = products.get(sku_key(sku)) if sku else None
             if sku and product is None and not any(c == "sku" for c, _ in row.problems):
                 row.bad("sku", f"unknown SKU {sku!r}")
+            elif product is not None and product.archived:
+                row.bad("sku", f"{product.sku} is archived: unarchive it to order it")
             elif product is not None and product.kind == ProductKind.KIT:
                 row.bad("sku", f"{product.sku} is a kit: kits hold no stock; order its components")
             quantity = self.quantity(row)
