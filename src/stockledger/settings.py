@@ -170,6 +170,10 @@ STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
     os.environ.get("STOCKLEDGER_EXPORT_THROTTLE_SECONDS", "0")
 )
 
+# Outbound HTTP of channel adapters reaches only public addresses; the operator may allow
+# host names, addresses or CIDR networks here (comma separated). See core/outbound.py.
+STOCKLEDGER_OUTBOUND_ALLOW = os.environ.get("STOCKLEDGER_OUTBOUND_ALLOW", "")
+
 # API limits (see README).
 STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = STOCKLEDGER_MAX_BODY_BYTES

@@ -26,8 +26,6 @@ import hmac
 import http.client
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -35,6 +33,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from stockledger.core.errors import InvalidInput
+from stockledger.core.outbound import (
+    OutboundError,
+    OutboundRefused,
+    check_outbound_host,
+    outbound_request,
+)
 
 from .base import ChannelAdapter, Delivery, QuantityToWrite
 
@@ -74,36 +78,31 @@ def check_webhook_url(url: object, *, field: str = "url") -> str:
             "webhook URL must not carry credentials; the receiver checks the signature",
             field=field,
         )
+    try:
+        check_outbound_host(parts.hostname)
+    except OutboundRefused:
+        raise InvalidInput(
+            "webhook URL must point to a public address (not loopback, private, link-local "
+            "or reserved); an operator may allow hosts with STOCKLEDGER_OUTBOUND_ALLOW",
+            field=field,
+        ) from None
     return url
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a 3xx is then an HTTPError: reported, not followed
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
-    """One POST: (HTTP status, "") or (0, what went wrong before an answer)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+def _post_once(
+    url: str, body: bytes, headers: dict[str, str], timeout: float
+) -> tuple[int, str, bool]:
+    """One POST: (HTTP status, "", False) or (0, what a tenant may read, refused). Only
+    public addresses are reached (core/outbound.py); redirects are not followed."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read(64 * 1024)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code, ""
-    except TimeoutError:
-        return 0, f"timed out after {timeout:g} s"
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            return 0, f"timed out after {timeout:g} s"
-        return 0, f"could not connect: {reason}"
-    except (http.client.HTTPException, OSError) as exc:
-        return 0, f"connection failed: {exc.__class__.__name__}: {exc}"
+        response = outbound_request(
+            "POST", url, body=body, headers=headers, timeout=timeout, max_response_bytes=1024 * 1024
+        )
+    except OutboundRefused as exc:
+        return 0, str(exc), True
+    except OutboundError as exc:
+        return 0, str(exc), False
+    return response.status, "", False
 
 
 def _describe(status: int, error: str) -> str:
@@ -174,8 +173,10 @@ class WebhookAdapter(ChannelAdapter):
         timeout = float(channel.webhook_timeout_seconds or 5.0)
         where = f" (batch {number} of {of})" if of > 1 else ""
         for attempt in range(1, attempts + 1):
-            status, error = _post_once(url, body, headers, timeout)
+            status, error, refused = _post_once(url, body, headers, timeout)
             what = _describe(status, error)
+            if refused:
+                return Delivery("failed", f"failed: {what}", what)
             if 200 <= status < 300:
                 return Delivery("delivered", f"delivered: {what} on attempt {attempt}{where}")
             retryable = status == 0 or status >= 500 or status in RETRYABLE
