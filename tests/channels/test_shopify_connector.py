@@ -4,8 +4,7 @@ the documented shapes (fixtures/shopify/README.md) and checks our requests."""
 import pytest
 
 from stockledger.catalog.models import Product
-from stockledger.channels.adapters import OrderState, adapter_for
-from stockledger.channels.adapters import shopify_client
+from stockledger.channels.adapters import OrderState, adapter_for, shopify_client
 from stockledger.channels.models import ShopifySettings
 from stockledger.channels.services import channel_connect_shopify, channel_set_locations
 from stockledger.channels.sync import channel_quantities_pull, channel_writeback_run
