@@ -17,6 +17,10 @@ gets `STOCKLEDGER_WEBHOOK_ATTEMPTS` (3) attempts, waiting `STOCKLEDGER_WEBHOOK_B
 connect and every read). Connection errors, timeouts, 408, 429 and 5xx are retried; other
 answers outside 2xx are final (the receiver refused). Redirects are not followed. When a batch
 fails every attempt, the later batches are not sent (the receiver is down) and say so.
+
+Only public addresses are reached (core/outbound.py: checked when the URL is saved and on the
+address connected to); a failure without an HTTP answer reads "delivery failed", never what
+the network looks like.
 """
 
 from __future__ import annotations
