@@ -230,3 +230,37 @@ def test_a_wrong_token_is_a_clear_failure_without_the_token(company, shopify_cha
 def test_the_api_path_is_the_pinned_version():
     assert API_PATH == f"/admin/api/{shopify_client.API_VERSION}/graphql.json"
     assert shopify_client.API_VERSION == "2026-01"
+
+
+def test_each_mapped_location_gets_its_own_quantity_when_given(
+    company, shopify_channel, fake, warehouses
+):
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class PerLocation:  # QuantityToWrite with `locations`, as the scheduler sends them
+        sku: str
+        quantity: int
+        locations: tuple = ()
+
+    channel_set_locations(
+        company=company,
+        channel=shopify_channel,
+        locations=[
+            {"warehouse_id": warehouses[0].id, "location": "124656943"},
+            {"warehouse_id": warehouses[1].id, "location": "999"},
+        ],
+    )
+    fake.stock("W-1", MAIN, available=5)
+    fake.stock("W-1", OTHER, available=1)
+    adapter = adapter_for(shopify_channel)
+    assert adapter.per_location
+    [delivery] = adapter.write_quantities(
+        [PerLocation("W-1", 9, (("124656943", 7), ("999", 2)))], event_id="export-9"
+    )
+    assert (fake.levels["W-1"][MAIN]["available"], fake.levels["W-1"][OTHER]["available"]) == (7, 2)
+    assert delivery.status == "delivered"
+    assert delivery.detail == ("delivered: 124656943 available 7 (was 5); 999 available 2 (was 1)")
+    # Without per-location quantities, two mapped locations cannot share one number.
+    [refused] = adapter.write_quantities([PerLocation("W-1", 9)], event_id="export-10")
+    assert refused.status == "failed" and "quantities per location needed" in refused.detail

@@ -10,8 +10,9 @@
   CHANGE_FROM_QUANTITY_STALE, something changed there after our read (a sale): we read
   again and write our quantity moved by that change, so the sale is never overwritten (it
   reaches our stock when its order is imported, and the next writeback agrees). Bounded:
-  WRITE_ATTEMPTS rounds. A writeback goes to one location: the channel must map exactly
-  one (several mapped locations are read, but a per-location split is not written yet).
+  WRITE_ATTEMPTS rounds. Each mapped location gets its own quantity when the writeback
+  gives them (QuantityToWrite.locations, `per_location`); otherwise the channel must map
+  exactly one location, which gets the whole quantity.
 - Orders: `orders` sorted by UPDATED_AT from a cursor (the safety net beside the
   orders/create, orders/cancelled and fulfillments/create webhooks, see channels/inbound.py).
 
@@ -154,6 +155,7 @@ class ShopifyAdapter(ChannelAdapter):
     pushes = True
     can_read = True
     can_poll_orders = True
+    per_location = True  # writes QuantityToWrite.locations when the scheduler gives them
 
     def __init__(self, channel, *, client: ShopifyClient | None = None) -> None:
         super().__init__(channel)
@@ -247,26 +249,44 @@ class ShopifyAdapter(ChannelAdapter):
     def write_quantities(
         self, items: Sequence[QuantityToWrite], *, event_id: str
     ) -> list[Delivery]:
+        """Each item to its locations: `item.locations` ((location id, quantity) per mapped
+        warehouse) when the scheduler gives them (per_location), else the whole quantity to
+        the one mapped location."""
         mapped = self.mapped_locations()
-        if len(mapped) != 1:
-            why = (
-                "map this channel's warehouse to one Shopify location first"
-                if not mapped
-                else "several Shopify locations are mapped; writeback needs exactly one"
-            )
-            return [Delivery("failed", f"failed: {why}", why)] * len(items)
-        location = mapped[0]
-        out: dict[int, Delivery] = {}
-        for start in range(0, len(items), WRITES_PER_MUTATION):
-            batch = list(enumerate(items))[start : start + WRITES_PER_MUTATION]
-            try:
-                out.update(self._write_batch(batch, location, event_id))
-            except ShopifyError as exc:
-                failed = Delivery(
-                    "failed", f"failed: {exc.message}", exc.message, unreachable=exc.retryable
+        units: dict[str, list[tuple[int, QuantityToWrite]]] = {}  # location -> (item, write)
+        out: dict[int, list[tuple[str, Delivery]]] = {i: [] for i in range(len(items))}
+        for index, item in enumerate(items):
+            per_location = getattr(item, "locations", ()) or ()
+            if per_location:
+                for location, quantity in per_location:
+                    units.setdefault(location_gid(location), []).append(
+                        (index, QuantityToWrite(item.sku, quantity))
+                    )
+            elif len(mapped) == 1:
+                units.setdefault(mapped[0], []).append((index, item))
+            else:
+                why = (
+                    "map this channel's warehouse to a Shopify location first"
+                    if not mapped
+                    else "several Shopify locations are mapped: quantities per location needed"
                 )
-                out.update({i: failed for i, _item in batch})
-        return [out[i] for i in range(len(items))]
+                out[index].append(("", Delivery("failed", f"failed: {why}", why)))
+        for location, writes in units.items():
+            for start in range(0, len(writes), WRITES_PER_MUTATION):
+                batch = writes[start : start + WRITES_PER_MUTATION]
+                keyed = list(enumerate(batch))
+                try:
+                    done = self._write_batch(
+                        [(k, write) for k, (_index, write) in keyed], location, event_id
+                    )
+                except ShopifyError as exc:
+                    failed = Delivery(
+                        "failed", f"failed: {exc.message}", exc.message, unreachable=exc.retryable
+                    )
+                    done = {k: failed for k, _pair in keyed}
+                for k, (index, _write) in keyed:
+                    out[index].append((location, done[k]))
+        return [_combine(out[i], several=len(units) > 1) for i in range(len(items))]
 
     def _write_batch(
         self, batch: list[tuple[int, QuantityToWrite]], location: str, event_id: str
@@ -514,6 +534,28 @@ def _order(
         external_id=external_id,
         fulfillments=fulfillments,
     )
+
+
+def _combine(parts: list[tuple[str, Delivery]], *, several: bool) -> Delivery:
+    """One item's Delivery from its locations' (all must be delivered to count)."""
+    if len(parts) == 1 and not several:
+        return parts[0][1]
+    failed = [d for _loc, d in parts if d.status == "failed"]
+
+    def bare(d: Delivery) -> str:
+        return d.detail.removeprefix("delivered: ").removeprefix("failed: ")
+
+    detail = "; ".join(
+        f"{loc.rsplit('/', 1)[-1]} {bare(d)}" if loc else bare(d) for loc, d in parts
+    )
+    if failed:
+        return Delivery(
+            "failed",
+            f"failed: {detail}",
+            failed[0].error or failed[0].detail,
+            unreachable=all(d.unreachable for d in failed),
+        )
+    return Delivery("delivered", f"delivered: {detail}")
 
 
 def _position(path: Any) -> int | None:
