@@ -171,3 +171,82 @@ def test_a_connection_failure_says_only_that_delivery_failed(settings):
         outbound_request("GET", f"http://127.0.0.1:{port}/")
     assert str(failed.value) == "delivery failed"
     assert "refused" in failed.value.detail.lower()  # the operator's log has the reason
+
+
+def test_https_goes_to_the_checked_address_with_the_names_sni_and_certificate(
+    settings, monkeypatch, tmp_path
+):
+    """TLS to the pinned address: SNI and the certificate check use the URL's name."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    name = "store.example.test"
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    sni = []
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    server_context.sni_callback = lambda sock, server_name, ctx: sni.append(server_name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.STOCKLEDGER_OUTBOUND_ALLOW = "127.0.0.1"
+        monkeypatch.setattr(
+            outbound, "resolve", lambda host, port: [ipaddress.ip_address("127.0.0.1")]
+        )
+        client_context = ssl.create_default_context(cafile=str(cert_file))
+        url = f"https://{name}:{server.server_port}/"
+        assert outbound_request("GET", url, ssl_context=client_context).status == 204
+        assert sni == [name]
+        # A certificate for another name is refused, as delivery failed.
+        monkeypatch.setattr(
+            outbound, "resolve", lambda host, port: [ipaddress.ip_address("127.0.0.1")]
+        )
+        with pytest.raises(OutboundError) as failed:
+            outbound_request(
+                "GET",
+                f"https://other.example.test:{server.server_port}/",
+                ssl_context=client_context,
+            )
+        assert str(failed.value) == "delivery failed"
+    finally:
+        server.shutdown()
+        server.server_close()
