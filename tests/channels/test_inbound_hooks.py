@@ -295,3 +295,18 @@ def test_a_stored_webhook_is_processed_once(client, hooked):
     first = inbound_process(inbound_id=row.pk)
     assert inbound_process(inbound_id=row.pk) == first
     assert Order.objects.count() == 1
+
+
+def test_processed_webhooks_older_than_a_week_are_pruned(client, hooked):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post_shopify(client, hooked, "orders/create", body_of("webhook_orders_create.json"))
+    old = InboundWebhook.objects.get()
+    inbound_process(inbound_id=old.pk)
+    InboundWebhook.objects.filter(pk=old.pk).update(received_at=timezone.now() - timedelta(days=8))
+    body = body_of("webhook_orders_cancelled.json")
+    post_shopify(client, hooked, "orders/cancelled", body, webhook_id="wh-2")
+    inbound_process(inbound_id=InboundWebhook.objects.get(delivery_id="wh-2").pk)
+    assert list(InboundWebhook.objects.values_list("delivery_id", flat=True)) == ["wh-2"]

@@ -62,3 +62,24 @@ def test_another_companys_channel_page_is_not_found(signed_in, company_factory):
     other, _user, _token = company_factory("Other")
     theirs = channel_create(company=other, cart_type="shopify", name="Theirs")
     assert save(signed_in, theirs, {"shop_domain": "x.myshopify.com"}).status_code == 404
+
+
+def test_received_webhooks_and_their_outcomes_show_on_the_page(signed_in, shop, company):
+    from django.utils import timezone
+
+    from stockledger.channels.models import InboundWebhook
+
+    InboundWebhook.objects.create(
+        company=company,
+        channel=shop,
+        kind="shopify",
+        topic="orders/create",
+        delivery_id="wh-1",
+        body=b"{}",
+        received_at=timezone.now(),
+        status="failed",
+        outcome="<b>#1001</b>: unknown SKU",
+    )
+    page = signed_in.get(reverse("web:channel_detail", args=[shop.id])).content.decode()
+    assert "Webhooks received" in page and "orders/create" in page
+    assert "&lt;b&gt;#1001&lt;/b&gt;: unknown SKU" in page  # escaped

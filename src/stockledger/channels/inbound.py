@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 SHOPIFY_TOPICS = ("orders/create", "orders/cancelled", "fulfillments/create")
 GENERIC_EVENTS = ("order.created", "order.cancelled", "order.shipped")
 DELIVERY_ID_MAX = 200
+# Kept this long for idempotency (Shopify retries a delivery for up to 48 hours), then
+# pruned by the worker: the bodies hold customers' order details.
+RETENTION_DAYS = 7
 
 
 def _answer(status: int, detail: str) -> JsonResponse:
@@ -161,9 +164,13 @@ def inbound_process(*, inbound_id: int) -> str:
         status, outcome = InboundWebhook.Status.FAILED, f"unreadable body: {exc}"[:500]
     except DomainError as exc:
         status, outcome = InboundWebhook.Status.FAILED, exc.message[:500]
+    now = timezone.now()
     InboundWebhook.objects.filter(pk=row.pk).update(
-        status=status, outcome=outcome, processed_at=timezone.now()
+        status=status, outcome=outcome, processed_at=now
     )
+    InboundWebhook.objects.filter(
+        channel_id=row.channel_id, received_at__lt=now - timedelta(days=RETENTION_DAYS)
+    ).exclude(status=InboundWebhook.Status.QUEUED).delete()
     return outcome
 
 

@@ -11,6 +11,7 @@ from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.channels.models import (
     ChannelSkuState,
+    InboundWebhook,
     SalesChannel,
     ShopifySettings,
     WritebackRule,
@@ -35,6 +36,7 @@ from ..access import company_object_or_404, company_required
 from ..forms import add_domain_error
 
 LOG_ROWS = 30
+INBOUND_ROWS = 10
 PREVIEW_PRODUCTS = 12
 BIG = 1_000_000_000
 
@@ -121,6 +123,11 @@ def _shopify_context(request: HttpRequest, channel: SalesChannel, form) -> dict:
         "shopify_token": token,
         "shopify_secret_set": bool(config and config.webhook_secret_sealed),
         "shopify_hook_url": request.build_absolute_uri(f"/hooks/{channel.id}/shopify"),
+        "inbound": list(
+            InboundWebhook.objects.filter(company=request.company, channel=channel)
+            .order_by("-id")
+            .only("topic", "received_at", "status", "outcome")[:INBOUND_ROWS]
+        ),
     }
 
 
