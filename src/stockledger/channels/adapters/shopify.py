@@ -42,10 +42,13 @@ from .base import (
 )
 from .shopify_client import ShopifyClient, ShopifyError
 
-SKUS_PER_QUERY = 50
+# Page sizes keep each query's requested cost under Shopify's 1,000-point maximum for one
+# query (a connection costs its `first` times its nodes' cost): 20 items x 10 levels of
+# 3 objects is about 640; 8 orders x 100 line items about 850.
+SKUS_PER_QUERY = 20
 WRITES_PER_MUTATION = 100
 WRITE_ATTEMPTS = 3
-ORDERS_PER_PAGE = 50
+ORDERS_PER_PAGE = 8
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 
 LEVELS_QUERY = """
@@ -54,7 +57,7 @@ query StockledgerLevels($first: Int!, $after: String, $query: String) {
     nodes {
       id
       sku
-      inventoryLevels(first: 50) {
+      inventoryLevels(first: 10) {
         nodes {
           location { id }
           quantities(names: ["available", "on_hand"]) { name quantity }
@@ -87,11 +90,7 @@ query StockledgerOrders($first: Int!, $after: String, $query: String) {
       cancelledAt
       displayFulfillmentStatus
       lineItems(first: 100) { nodes { sku quantity } }
-      fulfillments(first: 20) {
-        id
-        createdAt
-        fulfillmentLineItems(first: 100) { nodes { quantity lineItem { sku } } }
-      }
+      fulfillments(first: 5) { id createdAt }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -441,12 +440,7 @@ class ShopifyAdapter(ChannelAdapter):
             ShopifyFulfillment(
                 str(f.get("id")),
                 _when(f.get("createdAt")),
-                [
-                    ChannelOrderLine(
-                        (n.get("lineItem") or {}).get("sku") or "", int(n.get("quantity") or 0)
-                    )
-                    for n in (f.get("fulfillmentLineItems") or {}).get("nodes") or []
-                ],
+                [],  # which lines: from the fulfillments/create webhook
             )
             for f in node.get("fulfillments") or []
         ]
