@@ -45,6 +45,6 @@ def test_a_webhook_to_a_name_resolving_inside_fails_delivery_without_detail(
     result = api.post(f"/sales-channels/{channel.id}/writeback-run", {}).json()
     assert result["status"] == "failed"
     [row] = log_of(widget, event_type="export")
-    assert row.delivery_status == f"failed: {NOT_ALLOWED}"
+    assert row.delivery_status == f"failed: {NOT_ALLOWED}, not retried"
     detail = api.get(f"/sales-channels/{channel.id}").json()
     assert detail["last_writeback_error"] == f"1 of 1 quantities not delivered: {NOT_ALLOWED}"

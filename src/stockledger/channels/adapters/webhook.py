@@ -17,10 +17,6 @@ gets `STOCKLEDGER_WEBHOOK_ATTEMPTS` (3) attempts, waiting `STOCKLEDGER_WEBHOOK_B
 connect and every read). Connection errors, timeouts, 408, 429 and 5xx are retried; other
 answers outside 2xx are final (the receiver refused). Redirects are not followed. When a batch
 fails every attempt, the later batches are not sent (the receiver is down) and say so.
-
-Only public addresses are reached (core/outbound.py: checked when the URL is saved and on the
-address connected to); a failure without an HTTP answer reads "delivery failed", never what
-the network looks like.
 """
 
 from __future__ import annotations
@@ -49,6 +45,7 @@ from .base import ChannelAdapter, Delivery, QuantityToWrite
 SIGNATURE_HEADER = "X-Stockledger-Signature"
 MAX_URL = 2000
 RETRYABLE = {408, 429}
+REFUSED = -1  # the address is not allowed: nothing was sent, not retried
 
 
 def _setting(name: str, default):
@@ -93,24 +90,22 @@ def check_webhook_url(url: object, *, field: str = "url") -> str:
     return url
 
 
-def _post_once(
-    url: str, body: bytes, headers: dict[str, str], timeout: float
-) -> tuple[int, str, bool]:
-    """One POST: (HTTP status, "", False) or (0, what a tenant may read, refused). Only
-    public addresses are reached (core/outbound.py); redirects are not followed."""
+def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
+    """One POST: (HTTP status, "") or (0, what a tenant may read; retried) or (REFUSED, why;
+    final). Only public addresses are reached (core/outbound.py); no redirect is followed."""
     try:
         response = outbound_request(
             "POST", url, body=body, headers=headers, timeout=timeout, max_response_bytes=1024 * 1024
         )
     except OutboundRefused as exc:
-        return 0, str(exc), True
+        return REFUSED, str(exc)
     except OutboundError as exc:
-        return 0, str(exc), False
-    return response.status, "", False
+        return 0, str(exc)
+    return response.status, ""
 
 
 def _describe(status: int, error: str) -> str:
-    if status:
+    if status > 0:
         reason = http.client.responses.get(status, "")
         return f"HTTP {status}{' ' + reason if reason else ''}"
     return error
@@ -177,10 +172,8 @@ class WebhookAdapter(ChannelAdapter):
         timeout = float(channel.webhook_timeout_seconds or 5.0)
         where = f" (batch {number} of {of})" if of > 1 else ""
         for attempt in range(1, attempts + 1):
-            status, error, refused = _post_once(url, body, headers, timeout)
+            status, error = _post_once(url, body, headers, timeout)
             what = _describe(status, error)
-            if refused:
-                return Delivery("failed", f"failed: {what}", what)
             if 200 <= status < 300:
                 return Delivery("delivered", f"delivered: {what} on attempt {attempt}{where}")
             retryable = status == 0 or status >= 500 or status in RETRYABLE
