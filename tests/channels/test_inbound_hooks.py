@@ -16,7 +16,8 @@ from django_tasks_db.models import DBTaskResult
 from stockledger.catalog.models import Product
 from stockledger.channels.inbound import inbound_process
 from stockledger.channels.models import InboundWebhook
-from stockledger.channels.services import channel_connect_shopify, channel_set_locations
+from stockledger.channels.services import channel_set_locations
+from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.orders.models import Order
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shopify"

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from stockledger.channels.models import InboundWebhook
-from stockledger.channels.services import channel_connect_shopify
+from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.orders.models import Order
 
 from .test_inbound_hooks import APP_SECRET, body_of, post_shopify

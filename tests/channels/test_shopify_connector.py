@@ -6,7 +6,8 @@ import pytest
 from stockledger.catalog.models import Product
 from stockledger.channels.adapters import OrderState, adapter_for, shopify_client
 from stockledger.channels.models import ShopifySettings
-from stockledger.channels.services import channel_connect_shopify, channel_set_locations
+from stockledger.channels.services import channel_set_locations
+from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.channels.sync import channel_quantities_pull, channel_writeback_run
 from stockledger.core.secret_box import secret_open
 

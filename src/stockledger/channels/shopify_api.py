@@ -9,7 +9,7 @@ from .adapters.shopify_client import API_VERSION
 from .api import id_path
 from .models import ShopifySettings
 from .selectors import channel_for
-from .services import channel_connect_shopify
+from .shopify_services import channel_connect_shopify
 
 router = Router(tags=["sales channels"])
 

@@ -22,12 +22,12 @@ from stockledger.channels.selectors import (
     writeback_preview_lines,
 )
 from stockledger.channels.services import (
-    channel_connect_shopify,
     channel_rule_delete,
     channel_rule_set,
     channel_set_locations,
     channel_set_writeback_warehouses,
 )
+from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.channels.sync import channel_writeback_run
 from stockledger.core.errors import DomainError
 from stockledger.ledger.models import DocumentType, LogEntry
