@@ -132,6 +132,7 @@ def _unexpected(request, exc: Exception):
 def _register() -> None:
     from stockledger.catalog.api import router as catalog_router
     from stockledger.channels.api import router as channels_router
+    from stockledger.channels.shopify_api import router as shopify_router
     from stockledger.core.api import router as core_router
     from stockledger.core.audit_api import router as audit_router
     from stockledger.core.people_api import router as people_router
@@ -156,6 +157,7 @@ def _register() -> None:
     api.add_router("", purchasing_router)
     api.add_router("", transfers_router)
     api.add_router("", channels_router)
+    api.add_router("", shopify_router)
     # Before the orders router: /orders/bulk must not be read as /orders/{order_id}.
     api.add_router("", orders_bulk_router)
     api.add_router("", orders_router)

@@ -221,6 +221,13 @@ STOCKLEDGER_IMPORT_MAX_BYTES = int(
 STOCKLEDGER_IMPORT_INLINE_BYTES = int(
     os.environ.get("STOCKLEDGER_IMPORT_INLINE_BYTES", str(256 * 1024))
 )
+# Outbound HTTP of channel adapters reaches only public addresses; the operator may allow
+# host names, addresses or CIDR networks here (comma separated). See core/outbound.py.
+STOCKLEDGER_OUTBOUND_ALLOW = os.environ.get("STOCKLEDGER_OUTBOUND_ALLOW", "")
+# Key for secrets stored encrypted (store access tokens); SECRET_KEY when unset.
+STOCKLEDGER_SECRETS_KEY = os.environ.get("STOCKLEDGER_SECRETS_KEY", "")
+# Inbound channel webhooks (/hooks/...): the largest body accepted.
+STOCKLEDGER_HOOK_MAX_BYTES = int(os.environ.get("STOCKLEDGER_HOOK_MAX_BYTES", str(1024 * 1024)))
 
 # API limits (see README).
 STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))

@@ -28,6 +28,7 @@ class AdapterName(models.TextChoices):
     # pull through the API; nothing is pushed. webhook: POSTed, signed, to the channel's URL.
     MANUAL = "manual", "Recorded for a connector to read"
     WEBHOOK = "webhook", "HTTP webhook"
+    SHOPIFY = "shopify", "Shopify store"
 
 
 class WritebackStatus(models.TextChoices):
@@ -175,4 +176,61 @@ class ChannelSkuState(CompanyScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["channel", "product"], name="channels_state_per_sku")
+        ]
+
+
+class ShopifySettings(CompanyScoped):
+    """How to reach a Shopify store's Admin GraphQL API, and the secret its webhooks are
+    signed with. The access token and the webhook secret are stored encrypted
+    (core/secret_box.py) and never shown again; pages show only the token's last 4."""
+
+    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="shopify")
+    shop_domain = models.CharField(max_length=255)  # example.myshopify.com
+    access_token_sealed = models.TextField(blank=True, default="")
+    access_token_hint = models.CharField(max_length=4, blank=True, default="")
+    webhook_secret_sealed = models.TextField(blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class InboundWebhook(CompanyScoped):
+    """One webhook a channel sent us (/hooks/<channel>/<kind>), kept for idempotency (a
+    delivery id is processed once) and for the worker, which parses and applies it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        DONE = "done"
+        FAILED = "failed"
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)  # shopify | webhook
+    topic = models.CharField(max_length=100)
+    delivery_id = models.CharField(max_length=200)
+    body = models.BinaryField()
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    outcome = models.TextField(blank=True, default="")
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "kind", "delivery_id"], name="channels_inbound_once"
+            )
+        ]
+
+
+class ExternalOrder(CompanyScoped):
+    """A channel's own id for an order we imported (Shopify's order id), so its later
+    webhooks (cancelled, fulfillments) find it, and which fulfillments were applied."""
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=100)
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    fulfillments = models.JSONField(default=list, blank=True)  # fulfillment ids applied
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="channels_external_order_once"
+            )
         ]

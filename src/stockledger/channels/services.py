@@ -26,6 +26,7 @@ from .models import (
     ChannelLocation,
     ChannelWarehouse,
     SalesChannel,
+    ShopifySettings,
     WritebackRule,
     new_webhook_secret,
 )
@@ -297,6 +298,11 @@ def channel_set_adapter(*, company: Company, channel: SalesChannel, adapter: str
         raise InvalidInput(f"adapter must be one of {', '.join(registered())}", field="adapter")
     if adapter == AdapterName.WEBHOOK and not channel.webhook_url:
         raise InvalidInput("set a webhook URL first", field="adapter")
+    if (
+        adapter == AdapterName.SHOPIFY
+        and not ShopifySettings.objects.filter(channel=channel).exists()
+    ):
+        raise InvalidInput("connect Shopify first (shop domain and access token)", field="adapter")
     return _save_channel(channel, adapter=adapter)
 
 

@@ -15,9 +15,12 @@ from .base import (
     ChannelQuantity,
     Delivery,
     NotSupported,
+    OrderPage,
+    OrderState,
     QuantityToWrite,
 )
 from .manual import ManualAdapter
+from .shopify import ShopifyAdapter
 from .webhook import WebhookAdapter
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ def adapter_for(channel: SalesChannel) -> ChannelAdapter:
 
 register(ManualAdapter)
 register(WebhookAdapter)
+register(ShopifyAdapter)
 
 __all__ = [
     "ChannelAdapter",
@@ -52,6 +56,8 @@ __all__ = [
     "ChannelQuantity",
     "Delivery",
     "NotSupported",
+    "OrderPage",
+    "OrderState",
     "QuantityToWrite",
     "adapter_for",
     "register",

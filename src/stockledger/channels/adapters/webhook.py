@@ -26,8 +26,6 @@ import hmac
 import http.client
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -35,12 +33,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from stockledger.core.errors import InvalidInput
+from stockledger.core.outbound import (
+    OutboundError,
+    OutboundRefused,
+    check_outbound_host,
+    outbound_request,
+)
 
 from .base import ChannelAdapter, Delivery, QuantityToWrite
 
 SIGNATURE_HEADER = "X-Stockledger-Signature"
 MAX_URL = 2000
 RETRYABLE = {408, 429}
+REFUSED = -1  # the address is not allowed: nothing was sent, not retried
 
 
 def _setting(name: str, default):
@@ -74,40 +79,33 @@ def check_webhook_url(url: object, *, field: str = "url") -> str:
             "webhook URL must not carry credentials; the receiver checks the signature",
             field=field,
         )
+    try:
+        check_outbound_host(parts.hostname)
+    except OutboundRefused:
+        raise InvalidInput(
+            "webhook URL must point to a public address (not loopback, private, link-local "
+            "or reserved); an operator may allow hosts with STOCKLEDGER_OUTBOUND_ALLOW",
+            field=field,
+        ) from None
     return url
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a 3xx is then an HTTPError: reported, not followed
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
 def _post_once(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
-    """One POST: (HTTP status, "") or (0, what went wrong before an answer)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """One POST: (HTTP status, "") or (0, what a tenant may read; retried) or (REFUSED, why;
+    final). Only public addresses are reached (core/outbound.py); no redirect is followed."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            response.read(64 * 1024)
-            return response.status, ""
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code, ""
-    except TimeoutError:
-        return 0, f"timed out after {timeout:g} s"
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, TimeoutError):
-            return 0, f"timed out after {timeout:g} s"
-        return 0, f"could not connect: {reason}"
-    except (http.client.HTTPException, OSError) as exc:
-        return 0, f"connection failed: {exc.__class__.__name__}: {exc}"
+        response = outbound_request(
+            "POST", url, body=body, headers=headers, timeout=timeout, max_response_bytes=1024 * 1024
+        )
+    except OutboundRefused as exc:
+        return REFUSED, str(exc)
+    except OutboundError as exc:
+        return 0, str(exc)
+    return response.status, ""
 
 
 def _describe(status: int, error: str) -> str:
-    if status:
+    if status > 0:
         reason = http.client.responses.get(status, "")
         return f"HTTP {status}{' ' + reason if reason else ''}"
     return error

@@ -9,7 +9,13 @@ from django.views.decorators.http import require_POST
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
-from stockledger.channels.models import ChannelSkuState, SalesChannel, WritebackRule
+from stockledger.channels.models import (
+    ChannelSkuState,
+    InboundWebhook,
+    SalesChannel,
+    ShopifySettings,
+    WritebackRule,
+)
 from stockledger.channels.selectors import (
     channel_detail,
     channels_for,
@@ -21,6 +27,7 @@ from stockledger.channels.services import (
     channel_set_locations,
     channel_set_writeback_warehouses,
 )
+from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.channels.sync import channel_writeback_run
 from stockledger.core.errors import DomainError
 from stockledger.ledger.models import DocumentType, LogEntry
@@ -29,6 +36,7 @@ from ..access import company_object_or_404, company_required
 from ..forms import add_domain_error
 
 LOG_ROWS = 30
+INBOUND_ROWS = 10
 PREVIEW_PRODUCTS = 12
 BIG = 1_000_000_000
 
@@ -83,6 +91,46 @@ class RuleForm(forms.Form):
     reserve = forms.IntegerField(required=False, min_value=0, max_value=BIG, label="Reserve")
 
 
+class ShopifyForm(forms.Form):
+    """Secrets are write-only: the inputs never show them; blank keeps the stored one."""
+
+    shop_domain = forms.CharField(max_length=255, label="Shop domain")
+    access_token = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Admin API access token",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    webhook_secret = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Webhook signing secret (the app's client secret)",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+def _shopify_context(request: HttpRequest, channel: SalesChannel, form) -> dict:
+    config = ShopifySettings.objects.filter(channel=channel).first()
+    shown = channel.cart_type == "shopify" or channel.adapter == "shopify" or form is not None
+    if form is None:
+        form = ShopifyForm(initial={"shop_domain": config.shop_domain if config else ""})
+    token = "not set"
+    if config and config.access_token_sealed:
+        token = f"set (…{config.access_token_hint})" if config.access_token_hint else "set"
+    return {
+        "shopify_shown": shown,
+        "shopify_form": form,
+        "shopify_token": token,
+        "shopify_secret_set": bool(config and config.webhook_secret_sealed),
+        "shopify_hook_url": request.build_absolute_uri(f"/hooks/{channel.id}/shopify"),
+        "inbound": list(
+            InboundWebhook.objects.filter(company=request.company, channel=channel)
+            .order_by("-id")
+            .only("topic", "received_at", "status", "outcome")[:INBOUND_ROWS]
+        ),
+    }
+
+
 @company_required
 def channel_list(request: HttpRequest) -> HttpResponse:
     channels = list(channels_for(company=request.company))
@@ -122,6 +170,7 @@ def _page(request: HttpRequest, channel: SalesChannel, status: int = 200, **form
         "preview": [(line, written.get(line.product_id)) for line in preview],
         "entries": entries,
         "log_rows": LOG_ROWS,
+        **_shopify_context(request, channel, forms_.get("shopify_form")),
     }
     return render(request, "web/channels/detail.html", context, status=status)
 
@@ -219,6 +268,24 @@ def channel_action(request: HttpRequest, channel_id: int, action: str) -> HttpRe
         channel_rule_delete(company=company, channel=channel, product=rule.product)
         messages.success(request, f"Rule for {rule.product.sku} removed.")
         return redirect("web:channel_detail", channel.id)
+    if action == "shopify":
+        form = ShopifyForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                channel_connect_shopify(
+                    company=company,
+                    channel=channel,
+                    shop_domain=data["shop_domain"],
+                    access_token=data["access_token"] or None,
+                    webhook_secret=data["webhook_secret"] or None,
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, "Shopify connection saved.")
+                return redirect("web:channel_detail", channel.id)
+        return _page(request, channel, 422, shopify_form=form)
     if action == "writeback":
         try:
             run = channel_writeback_run(company=company, channel=channel)
