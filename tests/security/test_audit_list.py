@@ -70,3 +70,29 @@ def test_user_and_company_changes_are_listed(company, user):
         ("user.role", user.username, {"role": ["clerk", "manager"]}),
         ("company.settings", user.username, {"time_zone": ["UTC", "America/New_York"]}),
     ]
+
+
+def test_channel_settings_rules_and_secrets_are_listed_without_the_secret(api, user):
+    main = api.post("/warehouses", {"name": "Main"}).json()
+    api.post("/products", {"sku": "MUG", "name": "Mug"})
+    channel = api.post("/sales-channels", {"cart_type": "shopify", "name": "Shop"}).json()
+    cid = channel["id"]
+    assert (
+        api.put(f"/sales-channels/{cid}/writeback", {"warehouse_ids": [main["id"]]}).status_code
+        == 200
+    )
+    assert api.put(f"/sales-channels/{cid}/rules", {"sku": "MUG", "maximum": 5}).status_code in (
+        200,
+        201,
+    )
+    secret = api.post(f"/sales-channels/{cid}/webhook-secret").json()
+    entries = {e["action"]: e for e in api.get("/audit").json()["items"]}
+    assert entries["channel.create"]["changes"]["name"] == [None, "Shop"]
+    assert entries["channel.writeback_warehouses"]["changes"] == {
+        "writeback_warehouses": ["All warehouses", "Main"]
+    }
+    assert entries["channel.writeback_warehouses"]["actor"] == user.username
+    assert entries["channel.rule"]["changes"] == {"MUG maximum": [None, 5]}
+    rotated = entries["channel.settings"]["changes"]["webhook_secret"]
+    assert rotated == ["(old secret)", "(new secret)"]
+    assert all(str(v) not in str(entries) for v in secret.values() if len(str(v)) > 12)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.db import transaction
+
 from stockledger.catalog.models import Product
+from stockledger.core.audit import audit_record
 from stockledger.core.errors import InvalidInput, NotFound
 from stockledger.core.models import Company, User
 from stockledger.ledger.facts import ledger_record_facts
@@ -50,7 +53,15 @@ def channel_create(*, company: Company, cart_type: str, name: str) -> SalesChann
         raise InvalidInput("name is longer than 200 characters", field="name")
     if SalesChannel.objects.filter(company=company, name=name).exists():
         raise InvalidInput(f"a sales channel named {name!r} already exists", field="name")
-    return SalesChannel.objects.create(company=company, cart_type=cart_type, name=name)
+    with transaction.atomic():
+        channel = SalesChannel.objects.create(company=company, cart_type=cart_type, name=name)
+        audit_record(
+            company=company,
+            action="channel.create",
+            target=channel,
+            changes={"cart_type": (None, cart_type), "name": (None, name)},
+        )
+    return channel
 
 
 def channel_by_id(
@@ -172,6 +183,13 @@ def _set_writeback_warehouses(
         ChannelWarehouse(company=company, channel=channel, warehouse=w) for w in warehouses
     )
     note = f"Writeback warehouses set to {_names(warehouses)} (was: {_names(before)})"
+    audit_record(
+        company=company,
+        actor=user,
+        action="channel.writeback_warehouses",
+        target=channel,
+        changes={"writeback_warehouses": (_names(before), _names(warehouses))},
+    )
     return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
 
 
@@ -252,10 +270,20 @@ def _set_locations(
     changed = sorted(w for w in set(before) | set(mapping) if before.get(w) != mapping.get(w))
     names = dict(Warehouse.objects.filter(id__in=changed).values_list("id", "name"))
     note = "Location mapping changed for " + ", ".join(names[w] for w in changed)
+    audit_record(
+        company=company,
+        actor=user,
+        action="channel.locations",
+        target=channel,
+        changes={f"location of {names[w]}": (before.get(w), mapping.get(w)) for w in changed},
+    )
     return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
 
 
 # --- delivery settings ----------------------------------------------------------------------
+
+# Settings whose values the audit list must not show.
+SECRET_SETTINGS = frozenset({"webhook_secret"})
 
 
 def channel_set_webhook(
@@ -315,6 +343,19 @@ def channel_secret_rotate(*, company: Company, channel: SalesChannel) -> str:
 
 @write_transaction
 def _save_channel(channel: SalesChannel, **values: Any) -> SalesChannel:
+    audit_record(
+        company=channel.company,
+        action="channel.settings",
+        target=channel,
+        changes={
+            key: (
+                ("(old secret)", "(new secret)")
+                if key in SECRET_SETTINGS
+                else (getattr(channel, key), value)
+            )
+            for key, value in values.items()
+        },
+    )
     SalesChannel.objects.filter(pk=channel.pk).update(**values)
     for key, value in values.items():
         setattr(channel, key, value)
@@ -370,8 +411,18 @@ def channel_rule_set(
 def _save_rule(
     company: Company, channel: SalesChannel, product: Product, values: dict[str, int | None]
 ) -> WritebackRule:
+    old = WritebackRule.objects.filter(channel=channel, product=product).first()
     rule, _created = WritebackRule.objects.update_or_create(
         channel=channel, product=product, defaults={"company": company, **values}
+    )
+    audit_record(
+        company=company,
+        action="channel.rule",
+        target=channel,
+        changes={
+            f"{product.sku} {key}": (getattr(old, key, None), value)
+            for key, value in values.items()
+        },
     )
     return rule
 
@@ -384,3 +435,9 @@ def channel_rule_delete(*, company: Company, channel: SalesChannel, product: Pro
     ).delete()
     if not deleted:
         raise NotFound(f"{channel.name} has no writeback rule for {product.sku}")
+    audit_record(
+        company=company,
+        action="channel.rule_delete",
+        target=channel,
+        changes={f"{product.sku} rule": ("set", None)},
+    )
