@@ -135,7 +135,12 @@ class Can:
         self._held = permissions_of(user)
 
     def __getitem__(self, name: str) -> bool:
-        return name.replace("_", ".", 1) in self._held or name in self._held
+        # "purchase_orders_manage" -> "purchase_orders.manage": try each underscore as the dot.
+        if name in self._held:
+            return True
+        return any(
+            f"{name[:i]}.{name[i + 1 :]}" in self._held for i, c in enumerate(name) if c == "_"
+        )
 
     def __contains__(self, name: str) -> bool:
         return self[name]
