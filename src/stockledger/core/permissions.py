@@ -218,7 +218,7 @@ API_OPERATIONS: dict[str, str] = {
 }
 
 # Pages: URL name -> {"METHOD" or "METHOD action": permission}; None = no sign-in needed.
-# A method not listed for a page is refused (405) before the view runs.
+# A method not listed for a page is for owners only (the view then answers it, often 405).
 PAGE_ACTIONS: dict[str, dict[str, str | None]] = {
     "web:login": {"GET": None, "POST": None},
     "web:logout": {"POST": None},
