@@ -3,7 +3,8 @@
 `PagePermissionMiddleware` looks up the resolved page (URL name, method and `action` URL
 argument) in `core/permissions.PAGE_ACTIONS`, the table the API's check also reads, and
 refuses before the view runs: 403 for a role without the permission (so a forged POST
-changes nothing), 405 for a method the page does not take. The API (`/api/`), the admin and
+changes nothing). A method the table does not list for a page is for owners only (the view
+then answers, usually 405). The API (`/api/`), the admin and
 `/healthz` are not pages.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 
 import zoneinfo
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from .permissions import (
-    PAGE_ACTIONS,
+    UNMAPPED,
     Can,
     PermissionDenied,
     page_permission,
@@ -50,8 +51,8 @@ class PagePermissionMiddleware:
         name = request.resolver_match.view_name
         known, perm = page_permission(name, request.method, view_kwargs.get("action"))
         if not known:
-            allowed = sorted({key.split(" ")[0] for key in PAGE_ACTIONS.get(name, {})})
-            return HttpResponseNotAllowed(allowed + (["HEAD"] if "GET" in allowed else []))
+            # A method the table does not list for this page: owners only; the view answers.
+            perm = UNMAPPED
         user = request.user
         if perm is None or not user.is_authenticated or user.company_id is None:
             return None  # the view signs in or refuses users without a company itself

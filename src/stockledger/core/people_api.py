@@ -9,6 +9,7 @@ from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
 
+from .errors import InvalidInput
 from .models import User
 from .pagination import PageQuery, keyset_page
 from .permissions import Role
@@ -72,6 +73,12 @@ class CompanyPatchIn(Schema):
     time_zone: str | None = Field(None, description="IANA name, e.g. Europe/Berlin")
 
 
+def _require_object_body(request) -> None:
+    # Every field of a PATCH is optional, but the body itself is not: `null` is refused.
+    if request.body.strip() in (b"", b"null"):
+        raise InvalidInput("request body must be a JSON object", field="body")
+
+
 @router.get("/users", response=UserListOut, summary="The company's users (owners only)")
 def list_users(request, page: Query[PageQuery]):
     return keyset_page(
@@ -101,6 +108,7 @@ def get_user(request, user_id: int):
 
 @router.patch("/users/{user_id}", response=UserOut, summary="Change a user's role or active state")
 def patch_user(request, user_id: int, payload: UserPatchIn):
+    _require_object_body(request)
     user = get_for_company(User, request.company, user_id, label="user")
     if payload.role is not None:
         user = user_set_role(actor=request.user, user=user, role=payload.role)
@@ -138,6 +146,7 @@ def get_company(request):
 
 @router.patch("/company", response=CompanyOut, summary="Rename the company or set its time zone")
 def patch_company(request, payload: CompanyPatchIn):
+    _require_object_body(request)
     company = request.company
     return company_update(
         actor=request.user,

@@ -135,7 +135,12 @@ class Can:
         self._held = permissions_of(user)
 
     def __getitem__(self, name: str) -> bool:
-        return name.replace("_", ".", 1) in self._held or name in self._held
+        # "purchase_orders_manage" -> "purchase_orders.manage": try each underscore as the dot.
+        if name in self._held:
+            return True
+        return any(
+            f"{name[:i]}.{name[i + 1 :]}" in self._held for i, c in enumerate(name) if c == "_"
+        )
 
     def __contains__(self, name: str) -> bool:
         return self[name]
@@ -214,7 +219,7 @@ API_OPERATIONS: dict[str, str] = {
 }
 
 # Pages: URL name -> {"METHOD" or "METHOD action": permission}; None = no sign-in needed.
-# A method not listed for a page is refused (405) before the view runs.
+# A method not listed for a page is for owners only (the view then answers it, often 405).
 PAGE_ACTIONS: dict[str, dict[str, str | None]] = {
     "web:login": {"GET": None, "POST": None},
     "web:logout": {"POST": None},

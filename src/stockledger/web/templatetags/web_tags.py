@@ -2,6 +2,7 @@
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from stockledger.ledger.models import LogEntry
 
@@ -93,7 +94,11 @@ def document_url(entry: LogEntry) -> str:
 
 
 def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else ""
+    # In the company's time zone (activated per request), named.
+    if not value:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()}"
 
 
 @register.simple_tag
