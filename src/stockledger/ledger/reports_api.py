@@ -1,9 +1,11 @@
 """JSON API of the stock-on-a-date report (and its CSV / XLSX file)."""
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import BeforeValidator
 
 from stockledger.core.schemas import Timestamp
 from stockledger.exports.parameters import zone
@@ -13,9 +15,21 @@ from .stock_on_date_files import stock_on_date_csv, stock_on_date_xlsx
 
 router = Router(tags=["reports"])
 
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_text(value):
+    """Only an ISO 8601 text: pydantic would read "0.5" as seconds since 1970."""
+    if not isinstance(value, str) or not _ISO.match(value):
+        raise ValueError("at must be ISO 8601 with an offset, e.g. 2026-12-01T09:30:00-05:00")
+    return value
+
+
+Moment = Annotated[Timestamp, BeforeValidator(_iso_text)]
+
 
 class StockOnDateQuery(Schema):
-    at: Timestamp = Field(description="the moment, ISO 8601 with offset")
+    at: Moment = Field(description="the moment, ISO 8601 with offset")
     warehouse_id: int | None = Field(None, ge=1, le=2**63 - 1)
     sku: str | None = Field(None, max_length=100)
 
