@@ -50,6 +50,20 @@ class PurchaseOrderDetail:
     lines: list[PurchaseOrderLine]
     receipts: list[GoodsReceipt]  # oldest first, each with `lines` prefetched (po_line.product)
 
+    @property
+    def editable(self) -> bool:
+        """Lines, number, warehouse and supplier may change: nothing received, not closed."""
+        po = self.purchase_order
+        return (
+            not po.is_closed
+            and not self.receipts
+            and not any(line.quantity_received for line in self.lines)
+        )
+
+    @property
+    def outstanding(self) -> int:
+        return sum(line.outstanding for line in self.lines)
+
 
 def purchase_order_detail(*, company: Company, purchase_order_id: object) -> PurchaseOrderDetail:
     """One PO with its lines (ordered / received so far) and its goods receipts.
