@@ -90,3 +90,14 @@ def purchase_order_log_entries(
     return document_log_entries(
         company=company, document_type=DocumentType.PURCHASE_ORDER, document_id=purchase_order.id
     )
+
+
+def suppliers_of(*, company: Company, limit: int = 200) -> list[str]:
+    """The suppliers the company's POs name, for the supplier field's suggestions."""
+    return list(
+        PurchaseOrder.objects.filter(company=company)
+        .exclude(supplier="")
+        .order_by("supplier")
+        .values_list("supplier", flat=True)
+        .distinct()[:limit]
+    )

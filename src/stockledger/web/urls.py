@@ -3,6 +3,7 @@ from django.urls import path
 
 from .views import (
     channels,
+    documents,
     exports,
     home,
     log,
@@ -57,10 +58,19 @@ urlpatterns = [
     path("orders/<int:order_id>/", orders.order_view, name="order_detail"),
     path("orders/<int:order_id>/<str:action>/", orders.order_action, name="order_action"),
     path("purchase-orders/", purchasing.po_list, name="po_list"),
+    path("purchase-orders/new/", purchasing.po_new, name="po_new"),
     path("purchase-orders/<int:po_id>/", purchasing.po_detail, name="po_detail"),
+    path("purchase-orders/<int:po_id>/edit/", purchasing.po_edit, name="po_edit"),
+    path("purchase-orders/<int:po_id>/close/", purchasing.po_close, name="po_close"),
     path("transfers/", transfers.transfer_list, name="transfer_list"),
     path("transfers/new/", transfers.transfer_new, name="transfer_new"),
-    path("transfers/new/line/", transfers.transfer_line_row, name="transfer_line_row"),
+    path(
+        "transfers/new/line/",
+        documents.line_row,
+        {"kind": "transfer"},
+        name="transfer_line_row",
+    ),
+    path("lines/<str:kind>/row/", documents.line_row, name="line_row"),
     path("transfers/<int:transfer_id>/", transfers.transfer_view, name="transfer_detail"),
     path("returns/", returns.return_list, name="return_list"),
     path("returns/<int:return_id>/", returns.return_view, name="return_detail"),

@@ -48,11 +48,13 @@ def sku_suggestions(request: HttpRequest) -> HttpResponse:
     typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
     skus = []
     if typed:
-        skus = list(
-            Product.objects.filter(company=request.company, sku__istartswith=typed)
-            .order_by("sku")
-            .values_list("sku", "name")[:20]
-        )
+        qs = Product.objects.filter(company=request.company, sku__istartswith=typed)
+        wanted = request.GET.get("for", "")
+        if wanted == "stocked":  # what a PO can order: kits hold no stock
+            qs = qs.exclude(kind=ProductKind.KIT)
+        elif wanted == "manufactured":  # what a manufacturing order can make
+            qs = qs.filter(kind=ProductKind.MANUFACTURED)
+        skus = list(qs.order_by("sku").values_list("sku", "name")[:20])
     return render(request, "web/products/_sku_options.html", {"skus": skus})
 
 
