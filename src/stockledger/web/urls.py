@@ -55,6 +55,7 @@ urlpatterns = [
         name="channel_action",
     ),
     path("orders/", orders.order_list, name="order_list"),
+    path("orders/new/", orders.order_new, name="order_new"),
     path("orders/<int:order_id>/", orders.order_view, name="order_detail"),
     path("orders/<int:order_id>/<str:action>/", orders.order_action, name="order_action"),
     path("purchase-orders/", purchasing.po_list, name="po_list"),
@@ -73,7 +74,10 @@ urlpatterns = [
     path("lines/<str:kind>/row/", documents.line_row, name="line_row"),
     path("transfers/<int:transfer_id>/", transfers.transfer_view, name="transfer_detail"),
     path("returns/", returns.return_list, name="return_list"),
+    path("returns/new/", returns.return_new, name="return_new"),
     path("returns/<int:return_id>/", returns.return_view, name="return_detail"),
     path("manufacturing-orders/", manufacturing.mo_list, name="mo_list"),
+    path("manufacturing-orders/new/", manufacturing.mo_new, name="mo_new"),
+    path("manufacturing-orders/new/check/", manufacturing.mo_new_check, name="mo_new_check"),
     path("manufacturing-orders/<int:mo_id>/", manufacturing.mo_view, name="mo_detail"),
 ]
