@@ -91,7 +91,8 @@ def return_new(request: HttpRequest) -> HttpResponse:
                 "warehouse": str(order.warehouse_id),
                 "order": str(order.id),
             }
-            lines = line_editor("return", initial=_lines_of_order(order), rows=1)
+            prefilled = _lines_of_order(order)
+            lines = line_editor("return", initial=prefilled, rows=len(prefilled) + 1)
         else:
             rmas = ReturnOrder.objects.filter(company=request.company)
             initial = {"number": next_document_number(rmas, prefix="RMA-")}
