@@ -124,6 +124,8 @@ def test_every_write_endpoint_answers_bad_input_with_a_4xx_and_writes_nothing(
     assert operations
     for index, operation in enumerate(operations):
         path = operation.path(acme.fresh(operation.path_params))
+        if "po_id" in operation.path_params:
+            judge.state = judge.dump()  # fresh() made an open PO for it
         name = str(operation)
         body_schema = (
             operation.spec.get("requestBody", {})

@@ -158,3 +158,39 @@ def test_another_companys_manual_order_is_404(signed_in, other_signed_in, stocke
         == 404
     )
     assert order.order_number not in other_signed_in.get(reverse("web:order_list")).content.decode()
+
+
+def test_api_enters_a_manual_order_and_opens_an_rma_from_it(api, other_api, stocked, log_of):
+    main, _, mug, _ = stocked
+    r = api.post(
+        "/orders/manual", {"warehouse_id": main.id, "lines": [{"sku": "MUG", "quantity": 2}]}
+    )
+    assert r.status_code == 201, r.content
+    order = r.json()
+    assert (order["order_number"], order["cart_type"], order["channel_name"]) == (
+        "M-000001",
+        "manual",
+        "Manual",
+    )
+    assert log_of(mug, event_type="order")[0].order_step == "imported"
+    again = api.post(
+        "/orders/manual",
+        {
+            "warehouse_id": main.id,
+            "order_number": "M-000001",
+            "lines": [{"sku": "MUG", "quantity": 1}],
+        },
+    )
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "order_number"
+    body = {
+        "number": "RMA-1",
+        "warehouse_id": main.id,
+        "order_id": order["id"],
+        "lines": [{"sku": "MUG", "expected_quantity": 1}],
+    }
+    assert (
+        other_api.post("/returns", body).status_code == 422
+    )  # our warehouse and order are unknown to them
+    r = api.post("/returns", body)
+    assert r.status_code == 201, r.content
+    assert r.json()["order_id"] == order["id"]
