@@ -262,3 +262,15 @@ def test_line_rows_are_added_for_each_document_kind(signed_in):
         html = signed_in.get(reverse("web:line_row", args=[kind]), {"index": "4"}).content.decode()
         assert f'name="{field}"' in html and "index=5" in html
     assert signed_in.get(reverse("web:line_row", args=["nope"])).status_code == 404
+
+
+def test_a_product_page_starts_a_po_or_an_mo_for_it(signed_in, catalog, product_factory):
+    _, _, mug, _ = catalog
+    page = signed_in.get(reverse("web:product_detail", args=[mug.id])).content.decode()
+    assert f"{reverse('web:po_new')}?sku=MUG" in page
+    assert reverse("web:mo_new") not in page
+    form = signed_in.get(reverse("web:po_new"), {"sku": "MUG"}).content.decode()
+    assert 'name="line-0-sku" value="MUG"' in form
+    table = product_factory("TABLE", bom=[{"sku": "MUG", "quantity": 4}])
+    page = signed_in.get(reverse("web:product_detail", args=[table.id])).content.decode()
+    assert f"{reverse('web:mo_new')}?sku=TABLE" in page
