@@ -78,3 +78,31 @@ def test_write_and_receive_a_po_then_enter_and_ship_a_manual_order(
         assert page.locator(f"#log-table #log-{row.id}").count() == 1
     assert page.locator("#log-table tr[data-event=po_received]").count() == 1
     assert page.locator("#log-table tr[data-event=order]").count() == 2
+
+
+def test_the_mo_form_says_live_whether_the_components_suffice(
+    page, company, warehouses, product_factory
+):
+    from stockledger.ledger.services import stock_set
+
+    main, _ = warehouses
+    leg = product_factory("LEG")
+    product_factory("TABLE", bom=[{"sku": "LEG", "quantity": 4}])
+    stock_set(company=company, product=leg, warehouse=main, physical_on_hand=10)
+    page.goto("/manufacturing-orders/new/")
+    assert "Type the SKU" in page.inner_text("#components-check")
+    page.locator("#mo-form input[name=sku]").press_sequentially("TABLE")
+    page.fill("#mo-form input[name=quantity]", "3")
+    page.select_option("#mo-form select[name=warehouse]", label="Main")
+    verdict = page.locator("#check-verdict")
+    verdict.wait_for()
+    assert "Not enough components in Main to make 3 × TABLE" in verdict.inner_text()
+    assert "short 2" in page.inner_text("#components-check")
+    page.fill("#mo-form input[name=quantity]", "2")
+    page.wait_for_function(
+        "document.querySelector('#check-verdict').textContent.includes('suffice')"
+    )
+    page.click("#mo-form button[type=submit]")
+    page.wait_for_url("**/manufacturing-orders/*/")
+    assert "started" in page.inner_text(".messages")
+    assert "The components suffice to make 2 × TABLE" in page.inner_text("#components-check")
