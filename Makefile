@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test test-sqlite test-postgres lint check browser-deps bench bench-deps screenshots clean
+.PHONY: install run test test-quick test-nightly test-sqlite test-postgres lint check browser-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -33,9 +33,23 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need /usr/bin/chromium (apt-get install chromium)"; fi; }
 
+# The two engines' passes share nothing (own STOCKLEDGER_HOME, own database): they run side by
+# side, each into its own log, printed whole when both are done. TEST_SERIAL=1 runs them in turn.
 test: install lint check
+ifeq ($(TEST_SERIAL),1)
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
+else
+	@mkdir -p $(STOCKLEDGER_HOME)
+	@echo "== both passes side by side (logs in $(STOCKLEDGER_HOME)/test-*.log)"
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory test-sqlite >$(STOCKLEDGER_HOME)/test-sqlite.log 2>&1 & s=$$!; \
+	$(MAKE) --no-print-directory test-postgres >$(STOCKLEDGER_HOME)/test-postgres.log 2>&1 & p=$$!; \
+	wait $$s; rs=$$?; wait $$p; rp=$$?; \
+	cat $(STOCKLEDGER_HOME)/test-sqlite.log $(STOCKLEDGER_HOME)/test-postgres.log; \
+	echo "== SQLite pass exit $$rs, PostgreSQL pass exit $$rp, $$(( $$(date +%s) - start )) s wall"; \
+	test $$rs = 0 && test $$rp = 0
+endif
 
 test-sqlite: install
 	@echo "== tests on SQLite"
@@ -50,6 +64,15 @@ test-postgres: install
 	else \
 	  echo "SKIPPED: PostgreSQL tests - no server at $(PG_URL) (set PG_URL, or start PostgreSQL)"; \
 	fi
+
+# The edit-test loop: unit and service tests on SQLite, no browser, no reliability suite.
+test-quick: install
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-quick DATABASE_URL= $(BIN)/pytest -m "not browser" \
+	  --ignore=tests/reliability $(PYTEST_ARGS)
+
+# The long sizes: --slow variants and Hypothesis' nightly profile, on both engines in turn.
+test-nightly: install
+	HYPOTHESIS_PROFILE=nightly $(MAKE) --no-print-directory test TEST_SERIAL=1 PYTEST_ARGS="--slow $(PYTEST_ARGS)"
 
 # Debian's sqlite3 command line tool: the SQLite reference of the CSV benchmarks.
 bench-deps:

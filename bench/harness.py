@@ -160,6 +160,7 @@ MEASUREMENT_ORDER = (
     "kit_export",
     "log_page",
     "export_memory",
+    "stock_on_date",
     "concurrent_writers",
 )
 

@@ -1,6 +1,6 @@
 """The measurements `bench/run.py` knows, by name, with the engines each runs on."""
 
-from . import exports, http_paths, orders_bulk, writes
+from . import exports, http_paths, orders_bulk, stock_on_date, writes
 from .harness import ENGINES
 
 BOTH = ENGINES
@@ -11,6 +11,7 @@ MEASUREMENTS = {
     "kit_export": (exports.kit_export_result, BOTH),
     "log_page": (http_paths.log_page, BOTH),
     "export_memory": (exports.export_memory, BOTH),
+    "stock_on_date": (stock_on_date.stock_on_date_result, BOTH),
     # One hot SKU under 8 writers is a PostgreSQL question: SQLite has one writer at a time.
     "concurrent_writers": (writes.concurrent_writers, ("postgresql",)),
 }

@@ -133,8 +133,11 @@ def _register() -> None:
     from stockledger.catalog.api import router as catalog_router
     from stockledger.channels.api import router as channels_router
     from stockledger.core.api import router as core_router
+    from stockledger.core.audit_api import router as audit_router
+    from stockledger.core.people_api import router as people_router
     from stockledger.exports.api import router as exports_router
     from stockledger.ledger.api import router as ledger_router
+    from stockledger.ledger.reports_api import router as reports_router
     from stockledger.manufacturing.api import router as manufacturing_router
     from stockledger.orders.api import router as orders_router
     from stockledger.orders.bulk_api import router as orders_bulk_router
@@ -144,6 +147,8 @@ def _register() -> None:
     from stockledger.warehouses.api import router as warehouses_router
 
     api.add_router("", core_router)
+    api.add_router("", audit_router)
+    api.add_router("", people_router)
     api.add_router("", warehouses_router)
     api.add_router("", catalog_router)
     api.add_router("", ledger_router)
@@ -156,6 +161,7 @@ def _register() -> None:
     api.add_router("", returns_router)
     api.add_router("", manufacturing_router)
     api.add_router("", exports_router)
+    api.add_router("", reports_router)
 
 
 _register()

@@ -15,8 +15,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Everything this process creates (the SQLite database and its journals, export and import
+# files, the generated secret key) is readable by its owner only: other local users of the
+# machine must not read a merchant's stock history. The home folder itself is 0700.
+os.umask(0o077)
 STOCKLEDGER_HOME = Path(os.environ.get("STOCKLEDGER_HOME", "var")).resolve()
-STOCKLEDGER_HOME.mkdir(parents=True, exist_ok=True)
+STOCKLEDGER_HOME.mkdir(mode=0o700, parents=True, exist_ok=True)
+if STOCKLEDGER_HOME.stat().st_uid == os.getuid():
+    STOCKLEDGER_HOME.chmod(0o700)
 
 DEBUG = _env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -45,6 +51,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI assets locally (no CDN)
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "stockledger.core",
     "stockledger.catalog",
     "stockledger.warehouses",
@@ -68,8 +75,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Pages: the role check (core/permissions.py) and the company's time zone.
+    "stockledger.core.page_access.PagePermissionMiddleware",
+    "stockledger.core.page_access.CompanyTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "stockledger.core.audit.AuditActorMiddleware",
+    # Last of the page middleware: refuses sign-ins while a username or address is locked out.
+    "axes.middleware.AxesMiddleware",
     # /api/ POSTs with an Idempotency-Key: replay instead of running twice.
     "stockledger.core.idempotency.IdempotencyMiddleware",
 ]
@@ -91,6 +105,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stockledger.core.page_access.access",
             ],
         },
     },
@@ -121,8 +136,32 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # Counts failed sign-ins (every login form: ours and /admin/) and refuses locked-out ones.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# Sign-in throttling (django-axes): after AXES_FAILURE_LIMIT failures for one username, or from
+# one client address, sign-ins are refused for a cool-off that doubles with every further
+# failure (1 minute, 2, 4 ... at most an hour); a success resets the count. The client address
+# is REMOTE_ADDR, which the server sets from X-Forwarded-For only for a trusted proxy.
+AXES_FAILURE_LIMIT = int(os.environ.get("STOCKLEDGER_LOGIN_FAILURE_LIMIT", "5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "stockledger.core.signin.cool_off"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+AXES_VERBOSE = False
+# The log names the user name and address of failed and locked-out sign-ins (never a password).
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+
+# Applied wherever a password is set: create-company, the people pages and API, own password.
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -202,8 +241,14 @@ LOGGING = {
 # Behind TLS in production (`STOCKLEDGER_HTTPS=true`): HTTPS only, secure cookies, HSTS. Off by
 # default because a fresh self-hosted install serves plain HTTP on 127.0.0.1.
 STOCKLEDGER_HTTPS = _env_bool("STOCKLEDGER_HTTPS", False)
-if STOCKLEDGER_HTTPS:
+# The reverse proxy in front (nginx, Caddy ...) that terminates TLS: its address (or several,
+# comma-separated), or the number of proxies in front. `stockledger serve` then takes the
+# client's address and scheme from that proxy's X-Forwarded-For / X-Forwarded-Proto, and from
+# nobody else.
+STOCKLEDGER_TRUSTED_PROXY = os.environ.get("STOCKLEDGER_TRUSTED_PROXY", "").strip()
+if STOCKLEDGER_TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if STOCKLEDGER_HTTPS:
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
@@ -218,3 +263,22 @@ if not DEBUG:
     X_FRAME_OPTIONS = "DENY"
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy: every script and style is a local file; no inline script, no eval,
+# no inline style, no framing. The API's interactive docs (Swagger UI, which ninja renders with an
+# inline bootstrap script) are the one page without it.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

@@ -60,8 +60,8 @@ def test_fact_rows_record_the_same_quantities_as_ledger_record_including_kits(
     assert by_facts["A"] == (13, 3, 10)
     assert by_facts["OVER"] == (1, 4, -3)
     assert by_facts["EMPTY"] == (0, 0, 0)
-    # Kit: physical min(13 // 2, 5 // 1) = 5, available min(10 // 2, 5) = 5.
-    assert by_facts["KIT-AB"] == (5, 0, 5)
+    # Kit, per warehouse: Main has no B (0 kits); East min(4 // 2, 5 // 1) = 2.
+    assert by_facts["KIT-AB"] == (2, 0, 2)
     # A component oversold: the kit is 0 available, never negative; physical 1.
     assert by_facts["KIT-OVER"] == (1, 1, 0)
     assert by_facts["KIT-EMPTY"] == (0, 0, 0)
@@ -98,7 +98,7 @@ def test_fact_rows_carry_common_and_per_row_columns_and_an_available_override(
     )
     assert row_a.warehouse_id is None and row_a.physical_change == 0
     [row_kit] = log_of(kit, event_type="export")
-    assert (row_kit.quantity, row_kit.available_on_hand, row_kit.explanation) == (2, 5, "k")
+    assert (row_kit.quantity, row_kit.available_on_hand, row_kit.explanation) == (2, 2, "k")
     verify_clean()
 
 
@@ -135,5 +135,5 @@ def test_fact_rows_for_some_products_leave_the_others_alone(
 
     assert write() == 1
     assert [r.sku for r in LogEntry.objects.filter(event_type="import")] == ["KIT-AB"]
-    assert quantities("import")["KIT-AB"] == (5, 0, 5)
+    assert quantities("import")["KIT-AB"] == (2, 0, 2)
     verify_clean()

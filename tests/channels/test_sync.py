@@ -63,7 +63,11 @@ def test_a_writeback_run_logs_an_export_row_per_product_explaining_warehouses_ki
         "G-1": (5, 5, "2 warehouses (Main, East) = 5"),
         "OVER": (-3, 1, "2 warehouses (Main, East) = -3; min -5 -> -3"),
         "IDLE": (0, 0, "2 warehouses (Main, East) = 0"),
-        "KIT": (5, 5, "2 warehouses (Main, East): kit = min(G-1 5/1, W-1 12/2) = 5"),
+        "KIT": (
+            4,
+            5,
+            "2 warehouses (Main, East): kit = Main min(G-1 5/1, W-1 8/2) = 4 + East min(G-1 0/1, W-1 4/2) = 0 = 4",
+        ),
     }
     for sku, (written, physical, explanation) in expected.items():
         [row] = export_rows(log_of, shop[sku])
@@ -77,7 +81,7 @@ def test_a_writeback_run_logs_an_export_row_per_product_explaining_warehouses_ki
         assert (row.document_type, row.document_id) == ("sales_channel", channel.id)
         assert row.warehouse_id is None and row.physical_change == row.committed_change == 0
     last = dict(ChannelSkuState.objects.values_list("product__sku", "last_written"))
-    assert last == {"W-1": 8, "G-1": 5, "OVER": -3, "IDLE": 0, "KIT": 5}
+    assert last == {"W-1": 8, "G-1": 5, "OVER": -3, "IDLE": 0, "KIT": 4}
     channel.refresh_from_db()
     assert (channel.last_writeback_status, channel.last_writeback_error) == ("recorded", "")
     assert channel.last_writeback_at == run.finished_at
@@ -97,10 +101,13 @@ def test_the_writeback_quantity_sums_only_the_chosen_warehouses_and_all_when_off
         "all warehouses (Main, East) = 12; reserve 2 -> 10; max 8 -> 8",
         "1 warehouse (East) = 4; reserve 2 -> 2; max 8 -> 2",
     ]
-    # East has no G-1: the kit cannot be made from East's stock.
+    # A kit ships from one warehouse: Main makes 4 (W-1 8 available / 2), East has no G-1.
     assert [(r.quantity, r.explanation) for r in export_rows(log_of, shop["KIT"])] == [
-        (5, "all warehouses (Main, East): kit = min(G-1 5/1, W-1 12/2) = 5"),
-        (0, "1 warehouse (East): kit = min(G-1 0/1, W-1 4/2) = 0"),
+        (
+            4,
+            "all warehouses (Main, East): kit = Main min(G-1 5/1, W-1 8/2) = 4 + East min(G-1 0/1, W-1 4/2) = 0 = 4",
+        ),
+        (0, "1 warehouse (East): kit = East min(G-1 0/1, W-1 4/2) = 0 = 0"),
     ]
     assert export_rows(log_of, shop["G-1"]) == []
     verify_clean()
@@ -151,7 +158,7 @@ def test_an_import_row_says_whether_the_channel_differs_from_what_we_last_wrote(
         + log_of(shop["KIT"], event_type="import")
         + log_of(shop["OVER"], event_type="import")
     }
-    assert rows == {"W-1": (12, 12, False), "KIT": (7, 5, True), "OVER": (-3, 0, True)}
+    assert rows == {"W-1": (12, 12, False), "KIT": (7, 4, True), "OVER": (-3, 0, True)}
     for row in log_of(shop["KIT"], event_type="import"):
         assert (row.cart_id, row.cart_name) == (channel.id, "Shopify US")
     # Imports never change stock.
@@ -184,11 +191,11 @@ def test_only_changed_writes_back_just_the_skus_whose_quantity_moved(
     company, channel, shop, warehouses, log_of, stock
 ):
     channel_writeback_run(company=company, channel=channel)
-    stock(shop["G-1"], warehouses[0], 2)  # G-1 5 -> 2; the kit follows (min(6, 2))
+    stock(shop["G-1"], warehouses[0], 2)  # G-1 5 -> 2 in Main; the kit follows (min(4, 2))
     run = channel_writeback_run(company=company, channel=channel, only_changed=True)
     assert run.products == 2
     assert [r.quantity for r in export_rows(log_of, shop["G-1"])] == [5, 2]
-    assert [r.quantity for r in export_rows(log_of, shop["KIT"])] == [5, 2]
+    assert [r.quantity for r in export_rows(log_of, shop["KIT"])] == [4, 2]
     assert len(export_rows(log_of, shop["W-1"])) == 1
     again = channel_writeback_run(company=company, channel=channel, only_changed=True)
     assert (again.products, again.status) == (0, "recorded")
@@ -260,7 +267,7 @@ def test_api_import_and_writeback_run(api, channel, shop, log_of):
     assert [(i["sku"], i["last_written"]) for i in rest["items"]] == [
         ("OVER", 0),
         ("IDLE", 0),
-        ("KIT", 5),
+        ("KIT", 4),
     ]
     assert rest["next_cursor"] is None
     syncs = api.get(f"/sales-channels/{channel.id}/syncs").json()["items"]
@@ -277,7 +284,11 @@ def test_api_preview_shows_the_computation_and_writes_nothing(api, channel, shop
     assert response.status_code == 200, response.json()
     assert [(i["sku"], i["quantity"], i["explanation"]) for i in response.json()["items"]] == [
         ("W-1", 3, "all warehouses (Main, East) = 12; max 3 -> 3"),
-        ("KIT", 5, "all warehouses (Main, East): kit = min(G-1 5/1, W-1 12/2) = 5"),
+        (
+            "KIT",
+            4,
+            "all warehouses (Main, East): kit = Main min(G-1 5/1, W-1 8/2) = 4 + East min(G-1 0/1, W-1 4/2) = 0 = 4",
+        ),
     ]
     assert db_dump() == before
 

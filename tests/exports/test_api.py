@@ -86,9 +86,9 @@ def test_a_kit_and_a_multi_product_date_range_export_through_the_api(
     assert [line.split(",")[20] for line in kit_csv[1:]] == ["BOLT", "NUT"] * 3
     range_csv = body(api.get(f"/exports/{range_id}/csv")).decode("utf-8-sig").splitlines()
     assert [line.split(",")[0] for line in range_csv[1:]] == [
-        "2026-03-01T21:01:00+09:00",
-        "2026-03-01T21:01:30+09:00",
-        "2026-03-01T21:02:00+09:00",
+        "2026-03-01T21:01:00.000000+09:00",
+        "2026-03-01T21:01:30.000000+09:00",
+        "2026-03-01T21:02:00.000000+09:00",
     ]
 
 

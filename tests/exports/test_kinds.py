@@ -44,7 +44,7 @@ def test_a_product_export_is_the_products_log_as_csv_with_a_bom(
     assert {r["sku"] for r in rows} == {"W-1"}
     assert sequences(rows) == expected_order(LogEntry.objects.filter(product=widget))
     assert rows[-1]["quantity"] == "-1" and rows[-1]["user_name"] == user.username
-    assert rows[0]["created_at"] == "2026-03-01T12:00:00+00:00"
+    assert rows[0]["created_at"] == "2026-03-01T12:00:00.000000+00:00"
     assert export.file_size == (storage.root / export.file_name).stat().st_size
     assert export.download_name == f"inventory-log-W-1-{timezone.now():%Y%m%d}.csv"
 
@@ -118,8 +118,8 @@ def test_timestamps_are_written_in_the_timezone_asked_for(
     )
     _, rows = read_csv(storage, export)
     assert [r["created_at"] for r in rows] == [
-        "2026-01-16T00:30:00+01:00",
-        "2026-07-01T08:00:00+02:00",
+        "2026-01-16T00:30:00.000000+01:00",
+        "2026-07-01T08:00:00.000000+02:00",
     ]
     assert rows[0]["recorded_at"].endswith(("+01:00", "+02:00"))
 

@@ -48,7 +48,7 @@ def test_rows_are_sorted_by_created_at_then_sequence_with_offsets(
     stock_adjust(company=company, product=widget, warehouse=warehouses[0], change=2, created_at=t0)
     _, rows = export(company, "CSV-2", tmp_path)
     assert [r["quantity"] for r in rows] == ["1", "2", "5"]
-    assert rows[0]["created_at"] == "2026-03-01T12:00:00+00:00"
+    assert rows[0]["created_at"] == "2026-03-01T12:00:00.000000+00:00"
     assert int(rows[0]["sequence"]) < int(rows[1]["sequence"])
     assert rows[0]["imported_at"] == "" and rows[0]["cart_type"] == ""
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stockledger.ledger.columns import COLUMNS
+from stockledger.ledger.columns import COLUMNS, TIMESTAMP_FORMATS, columns_for
 from stockledger.ledger.csv_writer import (
     LogRows,
     guard_text,
@@ -109,16 +109,22 @@ def _write(rows, **kwargs):
 ZONES = [UTC, ZoneInfo("Europe/Berlin"), ZoneInfo("America/St_Johns"), ZoneInfo("Asia/Kolkata")]
 
 
+@pytest.mark.parametrize("timestamp_format", TIMESTAMP_FORMATS)
 @pytest.mark.parametrize("tz", ZONES, ids=str)
-def test_the_database_writes_the_same_bytes_as_the_python_path(company, tricky, tz):
+def test_the_database_writes_the_same_bytes_as_the_python_path(
+    company, tricky, tz, timestamp_format
+):
     qs = log_entries(company=company, product_ids=[tricky[0].id])
-    database, n = _write(iter_log_rows(qs), tz=tz, bom=True)
-    python, m = _write(list(iter_log_rows(qs)), tz=tz, bom=True)
+    database, n = _write(iter_log_rows(qs), tz=tz, bom=True, timestamp_format=timestamp_format)
+    python, m = _write(list(iter_log_rows(qs)), tz=tz, bom=True, timestamp_format=timestamp_format)
     assert n == m == qs.count() > 10
     assert database == python
     rows = list(csv.reader(io.StringIO(database.removeprefix("\ufeff"))))
-    assert rows[0] == list(COLUMNS)
-    assert len(rows) == n + 1 and all(len(r) == len(COLUMNS) for r in rows)
+    columns = columns_for(timestamp_format)
+    assert rows[0] == list(columns)
+    assert len(rows) == n + 1 and all(len(r) == len(columns) for r in rows)
+    # Fixed width: every created_at is as long as every other.
+    assert len({len(r[0]) for r in rows[1:]}) == 1
 
 
 def test_merged_rows_are_in_created_at_then_sequence_order_on_both_paths(company, tricky):
@@ -188,7 +194,7 @@ def test_row_converter_blanks_nulls_and_guards_text():
     row[at("quantity")] = -4
     row[at("event_type")] = "on_hand"
     cells = convert(tuple(row))
-    assert cells[at("created_at")] == "2026-07-01T12:00:00+02:00"
+    assert cells[at("created_at")] == "2026-07-01T12:00:00.000000+02:00"
     assert cells[at("imported_at")] == "" and cells[at("cart_id")] == ""
     assert (cells[at("went_negative")], cells[at("channel_differs")]) == ("true", "false")
     assert cells[at("note")] == "'=1+1" == guard_text("=1+1")

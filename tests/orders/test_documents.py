@@ -95,7 +95,7 @@ def test_a_kit_orders_rows_in_the_exported_csv_with_components(
         ("KIT", "1", "shipped", ""),
     ]
     imported = rows[0]
-    assert imported["created_at"] == "2025-03-01T09:30:00+00:00"
+    assert imported["created_at"] == "2025-03-01T09:30:00.000000+00:00"
     assert (
         imported["imported_at"].endswith("+00:00")
         and imported["imported_at"] == (rows[3]["imported_at"])

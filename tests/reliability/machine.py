@@ -156,6 +156,7 @@ class Harness(RuleBasedStateMachine):
         expected_error = None
         try:
             predict()
+            self.model.finish_event(snapshot[1])
         except Refused as refusal:
             self.model.restore(snapshot)
             expected_error = refusal.kind

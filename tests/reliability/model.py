@@ -1,8 +1,9 @@
 """A small in-memory model of stock quantities and of the log rows each operation writes.
 
 Per SKU and warehouse: physical on hand and committed. Kits hold nothing: their quantities
-are derived from their components (min over components of floor(component / per kit), never
-below 0; physical the same way, committed = physical - available). Each `row()` applies one
+are derived from their components per warehouse (min over components of floor(component there
+/ per kit), never below 0; physical the same way, committed = physical - available), and a
+kit's total is the sum of that over warehouses. Each `row()` applies one
 change and returns the row the ledger must write for it, with the quantities that resulted.
 """
 
@@ -59,13 +60,27 @@ class StockModel:
         """(physical, committed) of a SKU, over all warehouses or in one."""
         if sku in self.kits:
             if warehouse_id is None:
-                return self._kit(sku, self._sum)
+                warehouses = {w for (s, w) in self.stock if s in self.kits[sku]}
+                per_warehouse = [self._kit(sku, lambda c, w=w: self.held(c, w)) for w in warehouses]
+                physical = sum(p for p, _c in per_warehouse)
+                return physical, sum(c for _p, c in per_warehouse)
             return self._kit(sku, lambda c: self.held(c, warehouse_id))
         if warehouse_id is None:
             return self._sum(sku)
         return self.held(sku, warehouse_id)
 
     # --- rows ----------------------------------------------------------------------------
+
+    def finish_event(self, first: int) -> None:
+        """The rows from `first` on are one event: each shows its product's totals after the
+        whole event (a transfer's sending row does not show the units in transit)."""
+        for row in self.rows[first:]:
+            if row["event_type"] == "export":
+                continue  # the quantity written
+            total_p, total_c = self.totals(row["sku"])
+            row.update(
+                physical_on_hand=total_p, committed=total_c, available_on_hand=total_p - total_c
+            )
 
     def row(
         self,

@@ -8,6 +8,7 @@ from stockledger.core.models import Company
 from stockledger.ledger.stockbook import StockBook
 from stockledger.warehouses.models import Warehouse
 
+from .kits import kit_in_warehouse
 from .models import Product, ProductKind
 
 
@@ -17,6 +18,7 @@ class WarehouseQuantities:
     warehouse_name: str
     physical_on_hand: int
     committed: int
+    limiting_sku: str = ""  # a kit: the component that limits its available here
 
     @property
     def available_on_hand(self) -> int:
@@ -55,13 +57,28 @@ def quantities_for(products: list[Product]) -> dict[int, ProductQuantities]:
     kit_ids = {p.id for p in products if p.kind == ProductKind.KIT}
     if kit_ids:
         book.load_more(book.load_kits(kit_ids))
+    skus: dict[int, str] = {}
+    if kit_ids:
+        component_ids = {c for k in kit_ids for c, _q in book.kits.get(k, ())}
+        skus = dict(Product.objects.filter(id__in=component_ids).values_list("id", "sku"))
     warehouses = list(Warehouse.objects.filter(company=company).order_by("name", "id"))
     result = {}
     for product in products:
         rows = []
         for wh in warehouses:
-            physical, committed = book.warehouse_totals(product.id, wh.id)
-            if product.id in kit_ids or (product.id, wh.id) in book.rows:
+            if product.id in kit_ids:
+                # Per warehouse: a kit ships from one (catalog/kits.py).
+                kit = kit_in_warehouse(
+                    book.kits.get(product.id, ()), lambda c, w=wh.id: book.warehouse_totals(c, w)
+                )
+                limiting = skus.get(kit.limiting_component_id, "")
+                rows.append(
+                    WarehouseQuantities(
+                        wh.id, wh.name, kit.physical_on_hand, kit.committed, limiting
+                    )
+                )
+            elif (product.id, wh.id) in book.rows:
+                physical, committed = book.warehouse_totals(product.id, wh.id)
                 rows.append(WarehouseQuantities(wh.id, wh.name, physical, committed))
         physical, committed = book.product_totals(product.id)
         result[product.id] = ProductQuantities(physical, committed, rows)

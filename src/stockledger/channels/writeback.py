@@ -1,9 +1,10 @@
 """What a channel is told for each product: the writeback quantity and how it was reached.
 
 1. Base: the product's available on hand summed over the channel's writeback warehouses (all
-   of the company's warehouses when the setting is off). A kit's base is derived from its
-   components over the same warehouses: min over components of floor(component available /
-   quantity per kit), never below 0.
+   of the company's warehouses when the setting is off). A kit ships from one warehouse: its
+   base is the sum over the same warehouses of what its components make there
+   (catalog/kits.py: min over components of floor(component available there / quantity per
+   kit), never below 0).
 2. Then the channel's rule for the SKU, if any, in the order a merchant reads it:
    a. reserve: hold back this many units          (available - reserve)
    b. percent: offer this share of what is left,  rounded down; applies only to a positive
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 
 from django.db.models import Sum
 
+from stockledger.catalog.kits import kit_warehouses
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.core.models import Company
 from stockledger.ledger.stockbook import chunks
@@ -137,17 +139,18 @@ def writeback_lines(
     available = _available(
         company,
         warehouse_ids,
-        None
-        if product_ids is None
-        else {pid for pid, _s, _k in rows}
-        | {c for parts in components.values() for c, _s, _q in parts},
+        None if product_ids is None else {pid for pid, _s, _k in rows},
     )
+    component_stock = _component_stock(
+        company, warehouse_ids, {c for parts in components.values() for c, _s, _q in parts}
+    )
+    names = {w.id: w.name for w in warehouses}
     rules = rules_for(channel, None if product_ids is None else [r[0] for r in rows])
 
     lines = []
     for product_id, sku, kind in rows:
         if kind == ProductKind.KIT:
-            base, text = _kit_base(components.get(product_id, []), available, where)
+            base, text = _kit_base(components.get(product_id, []), component_stock, names, where)
         else:
             base = available.get(product_id, 0)
             text = f"{where} = {base}"
@@ -184,16 +187,43 @@ def _available(
     return result
 
 
+def _component_stock(
+    company: Company, warehouse_ids: list[int], component_ids: set[int]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(physical, committed) of each kit component in each writeback warehouse."""
+    result: dict[tuple[int, int], tuple[int, int]] = {}
+    if not warehouse_ids or not component_ids:
+        return result
+    qs = Stock.objects.filter(company=company, warehouse_id__in=warehouse_ids)
+    for chunk in chunks(sorted(component_ids)):
+        for pid, wid, physical, committed in qs.filter(product_id__in=chunk).values_list(
+            "product_id", "warehouse_id", "physical_on_hand", "committed"
+        ):
+            result[(pid, wid)] = (physical, committed)
+    return result
+
+
 def _kit_base(
-    parts: list[tuple[int, str, int]], available: dict[int, int], where: str
+    parts: list[tuple[int, str, int]],
+    stock: dict[tuple[int, int], tuple[int, int]],
+    names: dict[int, str],
+    where: str,
 ) -> tuple[int, str]:
+    """The kit's base: per writeback warehouse what its components there make, summed."""
     if not parts:
         return 0, f"{where}: kit without components = 0"
-    shares = []
-    base = None
-    for component_id, component_sku, qty in parts:
-        have = available.get(component_id, 0)
-        share = max(0, have // qty)
-        base = share if base is None else min(base, share)
-        shares.append(f"{component_sku} {have}/{qty}")
-    return base or 0, f"{where}: kit = min({', '.join(shares)}) = {base}"
+    ratio = [(component_id, qty) for component_id, _sku, qty in parts]
+    skus = {component_id: sku for component_id, sku, _qty in parts}
+    kits = kit_warehouses(ratio, lambda c, w: stock.get((c, w), (0, 0)), names)
+    base = sum(k.available_on_hand for k in kits)
+    steps = []
+    for kit in kits:
+        shares = ", ".join(
+            f"{skus[c]} {_available_of(stock.get((c, kit.warehouse_id)))}/{qty}" for c, qty in ratio
+        )
+        steps.append(f"{names[kit.warehouse_id]} min({shares}) = {kit.available_on_hand}")
+    return base, f"{where}: kit = {' + '.join(steps) or '0'} = {base}"
+
+
+def _available_of(quantities: tuple[int, int] | None) -> int:
+    return 0 if quantities is None else quantities[0] - quantities[1]

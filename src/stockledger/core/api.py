@@ -6,6 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from .models import ApiToken
 from .pagination import PageQuery, keyset_page
+from .permissions import permissions_of
 from .services import token_create, token_revoke
 from .tenancy import get_for_user
 
@@ -16,6 +17,8 @@ class MeOut(Schema):
     user: str
     company_id: int
     company_name: str
+    role: str = Field(..., description="owner, manager, clerk or viewer")
+    permissions: list[str] = Field(..., description="what this role may do (core/permissions)")
 
 
 @router.get("/me", response=MeOut, summary="Who this token belongs to")
@@ -24,6 +27,8 @@ def me(request):
         "user": request.user.username,
         "company_id": request.company.id,
         "company_name": request.company.name,
+        "role": request.user.role,
+        "permissions": sorted(permissions_of(request.user)),
     }
 
 

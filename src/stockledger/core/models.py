@@ -6,9 +6,13 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from .permissions import Role
+
 
 class Company(models.Model):
     name = models.CharField(max_length=200)
+    # IANA name; pages show dates in it and exports default to it.
+    time_zone = models.CharField(max_length=64, default="UTC")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -23,6 +27,8 @@ class User(AbstractUser):
     company = models.ForeignKey(
         Company, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
+    # What the user may do in their company (core/permissions.py); API tokens act with it.
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.OWNER)
 
 
 class CompanyScoped(models.Model):
@@ -106,3 +112,28 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuditEntry(models.Model):
+    """One settings change that is not a stock change: who, when, what, from and to.
+
+    The Inventory Log's sibling for configuration (writeback rules, channel settings, users
+    and roles, API tokens, company settings). Written by `core.audit.audit_record` in the
+    transaction of the change it describes; never updated.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.BigIntegerField(null=True)
+    object_name = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict)  # field -> [from, to]
+
+    class Meta:
+        indexes = [models.Index(fields=["company", "-id"], name="audit_company_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type} {self.object_id}"

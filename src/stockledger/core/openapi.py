@@ -14,6 +14,7 @@ and every POST documents the optional `Idempotency-Key` header.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,15 +25,20 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from .idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
+from .permissions import EVERYONE, PERMISSION_ROLES, Role, api_permission, roles_for
 from .schemas import ErrorOut, FieldErrorOut
 from .text_input import MESSAGE as UNSTORABLE_TEXT
 from .text_input import find_unstorable_text
 
 REF = "#/components/schemas/{model}"
+API_PATH_PREFIX = re.compile(r"^/api/v\d+")
+ROLE_ORDER = [role.value for role in Role]
+EVERYONE_PERMISSIONS = {p for p, roles in PERMISSION_ROLES.items() if roles == EVERYONE}
 WRITES = {"post", "put", "patch", "delete"}
 ERROR_TEXT = {
     400: "Malformed request body (not JSON)",
     401: "Missing, invalid or revoked API token",
+    403: "The token's user lacks the permission this operation needs (`detail` names it)",
     404: "Not found (unknown id, or another company's)",
     409: "Conflict with the object's state, or the same Idempotency-Key is still running",
     413: "Request body larger than the configured limit",
@@ -117,6 +123,8 @@ def _error_codes(method: str, operation: dict[str, Any]) -> list[int]:
         codes |= {400, 413, 422}
     if operation.get("security"):
         codes |= {401, 429}
+        if operation.get("x-permission") not in EVERYONE_PERMISSIONS:
+            codes.add(403)
     if any(p.get("in") == "path" for p in params):
         codes |= {404, 422}
     if params:
@@ -128,14 +136,27 @@ def _error_codes(method: str, operation: dict[str, Any]) -> list[int]:
     return sorted(codes)
 
 
+def document_permission(path: str, method: str, operation: dict[str, Any]) -> None:
+    """`x-permission` and a sentence naming the roles, from core/permissions.py's table."""
+    if not operation.get("security"):
+        return
+    perm = api_permission(method, API_PATH_PREFIX.sub("", path))
+    roles = ", ".join(sorted(roles_for(perm), key=ROLE_ORDER.index))
+    operation["x-permission"] = perm
+    note = f"Permission `{perm}` (roles: {roles})."
+    description = operation.get("description")
+    operation["description"] = f"{description}\n\n{note}" if description else note
+
+
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the shared error responses and the Idempotency-Key header to every operation."""
     schema["components"] = _resolve_markers(schema.get("components", {}))
     schema["paths"] = _resolve_markers(schema.get("paths", {}))
     schema["components"].setdefault("schemas", {}).update(_error_schemas())
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
-    for operations in schema.get("paths", {}).values():
+    for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
+            document_permission(path, method, operation)
             if method == "post":
                 operation.setdefault("parameters", []).append(
                     {

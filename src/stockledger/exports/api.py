@@ -43,6 +43,15 @@ class ExportIn(Schema):
     skus: list[str] | None = Field(None, max_length=MAX_SKUS, description="products kind")
     search: str | None = Field(None, max_length=200, description="products kind: SKU or name")
     timezone: str = Field("UTC", max_length=64, description="IANA name for the timestamps")
+    timestamp_format: Literal["iso", "spreadsheet"] = Field(
+        "iso",
+        description=(
+            "CSV timestamps: iso = ISO 8601 with offset, 6 fractional digits; spreadsheet = "
+            "local time in `timezone` as YYYY-MM-DD HH:MM:SS.fff (a date-time to Excel and "
+            "LibreOffice), the zone in a last column `time_zone` and in the file name. "
+            "Both are fixed width: sorting the text sorts by time."
+        ),
+    )
 
 
 class ExportOut(Schema):
@@ -139,6 +148,7 @@ def post_export(request, payload: ExportIn):
         skus=payload.skus,
         search=payload.search,
         timezone=payload.timezone,
+        timestamp_format=payload.timestamp_format,
     )
     return Status(201, export_out(export))
 

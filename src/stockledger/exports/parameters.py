@@ -60,6 +60,7 @@ class ExportParameters:
     interval: str = ""  # kept to show what was asked; since/until hold its resolved bounds
     event_types: tuple[str, ...] = ()
     warehouse_ids: tuple[int, ...] = field(default=())
+    timestamp_format: str = "iso"  # ledger.columns.TIMESTAMP_FORMATS
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -94,4 +95,5 @@ class ExportParameters:
             interval=data.get("interval") or "",
             event_types=tuple(data.get("event_types") or ()),
             warehouse_ids=tuple(data.get("warehouse_ids") or ()),
+            timestamp_format=data.get("timestamp_format") or "iso",
         )

@@ -146,6 +146,7 @@ def write_export_file(
                 out,
                 rows,
                 tz=params.tz,
+                timestamp_format=params.timestamp_format,
                 bom=True,
                 on_progress=on_progress,
                 progress_every=progress_every,

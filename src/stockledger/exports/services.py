@@ -12,6 +12,7 @@ from stockledger.catalog.models import Product, ProductKind
 from stockledger.catalog.services import clean_sku
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
+from stockledger.ledger.columns import TIMESTAMP_FORMATS
 from stockledger.ledger.models import EventType
 from stockledger.ledger.services import write_transaction
 from stockledger.warehouses.services import warehouse_by_id
@@ -39,6 +40,7 @@ def export_create(
     skus: Sequence[str] | None = None,
     search: str | None = None,
     timezone: str = "UTC",
+    timestamp_format: str = "iso",
 ) -> Export:
     """Ask for an export; it runs in the background (`tasks.run_export`).
 
@@ -46,7 +48,9 @@ def export_create(
     with `include_components`, else `products` (all products, or those with `skus` and/or
     matching `search`). Filters: `since` (inclusive) / `until` (exclusive), or `interval`
     (the last hour/day/week/month up to now), `event_types`, `warehouse_ids`. Timestamps in
-    the file are written in `timezone` (IANA name).
+    the file are written in `timezone` (IANA name), in a CSV as `timestamp_format`: `iso`
+    (ISO 8601 with offset, 6 fractional digits) or `spreadsheet` (local YYYY-MM-DD
+    HH:MM:SS.fff, the zone named in a last column and in the file name).
 
     Writes the export (status queued) and its task in one transaction: either both exist or
     neither. Nothing is logged to the Inventory Log. Raises InvalidInput naming the field for
@@ -56,6 +60,11 @@ def export_create(
     if format not in ExportFormat.values:
         raise InvalidInput("format must be csv or xlsx", field="format")
     tz = zone(timezone)
+    if timestamp_format not in TIMESTAMP_FORMATS:
+        raise InvalidInput(
+            f"timestamp_format must be one of {', '.join(TIMESTAMP_FORMATS)}",
+            field="timestamp_format",
+        )
     kind = _kind(kind, product_id=product_id, include_components=include_components)
 
     product = None
@@ -99,6 +108,7 @@ def export_create(
 
     parameters = ExportParameters(
         timezone=timezone,
+        timestamp_format=timestamp_format,
         product_id=product.id if product else None,
         sku=product.sku if product else "",
         skus=tuple(skus),
@@ -119,7 +129,13 @@ def export_create(
         format=format,
         product=product,
         parameters=parameters,
-        download_name=download_name(kind, format, product, now.astimezone(tz)),
+        download_name=download_name(
+            kind,
+            format,
+            product,
+            now.astimezone(tz),
+            zone_name=timezone if timestamp_format == "spreadsheet" else "",
+        ),
     )
 
 
@@ -197,8 +213,11 @@ def _clean_event_types(event_types: Sequence[str]) -> tuple[str, ...]:
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def download_name(kind: str, format: str, product: Product | None, when: datetime) -> str:
-    """The file name a browser saves: inventory-log-SKU-20261126.csv and the like."""
+def download_name(
+    kind: str, format: str, product: Product | None, when: datetime, zone_name: str = ""
+) -> str:
+    """The file name a browser saves: inventory-log-SKU-20261126.csv and the like (with the
+    zone for local spreadsheet dates: inventory-log-SKU-20261126-America_New_York.csv)."""
     stamp = when.strftime("%Y%m%d")
     if product is None:
         subject = "products"
@@ -206,4 +225,6 @@ def download_name(kind: str, format: str, product: Product | None, when: datetim
         subject = _UNSAFE.sub("_", product.sku).strip("._-")[:80] or f"product-{product.id}"
         if kind == ExportKind.KIT_WITH_COMPONENTS:
             subject += "-with-components"
+    if zone_name:
+        stamp += "-" + _UNSAFE.sub("_", zone_name.replace("/", "_"))
     return f"inventory-log-{subject}-{stamp}.{format}"

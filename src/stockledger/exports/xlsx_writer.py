@@ -3,7 +3,7 @@ disk as the next one starts).
 
 The same columns as the CSV. Numbers are number cells, booleans boolean cells, timestamps
 date-time cells in the export's timezone (Excel has no offsets; the timezone is the one the
-export asked for). Text is always written with `write_string`, so it is a text cell that Excel
+export asked for, named in those columns' headers: `created_at (America/New_York)`). Text is always written with `write_string`, so it is a text cell that Excel
 never evaluates: no leading-quote guard is added (it would show as a literal quote), unlike
 the CSV, where a spreadsheet decides what a cell is.
 
@@ -62,7 +62,9 @@ def write_log_xlsx(
         },
     )
     header = workbook.add_format({"bold": True})
-    stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
+    zone = getattr(tz, "key", None) or str(tz)
+    headers = [f"{name} ({zone})" if name in TIMESTAMP_COLUMNS else name for name in COLUMNS]
     plan = _plan()
     last_col = len(COLUMNS) - 1
     per_sheet = sheet_max_rows - 1  # the header takes a row
@@ -72,8 +74,8 @@ def write_log_xlsx(
         sheet.freeze_panes(1, 0)
         for index, kind in plan:
             if kind == _TIME:
-                sheet.set_column(index, index, 20)
-        for index, name in enumerate(COLUMNS):
+                sheet.set_column(index, index, 24)
+        for index, name in enumerate(headers):
             sheet.write_string(0, index, name, header)
         return sheet
 

@@ -78,3 +78,17 @@ INTEGER_COLUMNS = frozenset(
     }
 )
 TEXT_COLUMNS = frozenset(COLUMNS) - TIMESTAMP_COLUMNS - BOOLEAN_COLUMNS - INTEGER_COLUMNS
+
+# How timestamps are written in a CSV. Both are fixed width, so sorting the text sorts by time:
+# - iso: ISO 8601 with the export zone's offset, always 6 fractional digits
+#   (2026-12-01T06:26:03.000000-05:00);
+# - spreadsheet: local time in the export's zone as YYYY-MM-DD HH:MM:SS.fff, which Excel and
+#   LibreOffice read as a date-time (milliseconds: what they keep; `sequence` orders exactly),
+#   with the zone named in an extra last column, `time_zone`.
+TIMESTAMP_FORMATS = ("iso", "spreadsheet")
+ZONE_COLUMN = "time_zone"
+
+
+def columns_for(timestamp_format: str = "iso") -> tuple[str, ...]:
+    """The CSV's columns for a timestamp format (spreadsheet dates add the zone column)."""
+    return COLUMNS + (ZONE_COLUMN,) if timestamp_format == "spreadsheet" else COLUMNS

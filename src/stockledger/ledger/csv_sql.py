@@ -1,8 +1,8 @@
 """The database side of the CSV writer: the same cells, formatted by the database.
 
 `write_log_csv` hands rows that come straight from log querysets to these functions, which
-make the database format every cell exactly as the writer's Python path does (ISO 8601
-timestamps with offset, `true`/`false`, formula guard on text cells, numbers plain, blanks for
+make the database format every cell exactly as the writer's Python path does (timestamps in
+the fixed-width form of the export's timestamp format, `true`/`false`, formula guard on text cells, numbers plain, blanks for
 NULL) and stream the result:
 
 - SQLite: one `format()` call per row builds the whole RFC 4180 line (text cells quoted when
@@ -70,12 +70,22 @@ def _column(qn: Callable[[str], str], name: str) -> str:
     return f"{qn('ledger_logentry')}.{qn(FIELD_FOR_COLUMN[name])}"
 
 
-def _sqlite_cell(qn, name: str) -> str:
+def _sqlite_cell(qn, name: str, timestamp_format: str = "iso") -> str:
     col = _column(qn, name)
     if name in TIMESTAMP_COLUMNS:
-        # Stored as naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]', which is isoformat() but for
-        # the separator and the offset.
-        return f"substr({col}, 1, 10) || 'T' || substr({col}, 12) || '+00:00'"
+        # Stored as naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]' (19 characters, without the
+        # fraction, when it is zero): padded to fixed width. One CASE on the length and a
+        # replace() cost what the old substr() form did (padding the fraction with substr()
+        # cost half as much again).
+        if timestamp_format == "spreadsheet":
+            return (
+                f"CASE WHEN length({col}) = 19 THEN {col} || '.000' ELSE substr({col}, 1, 23) END"
+            )
+        stamp = f"replace({col}, ' ', 'T')"
+        return (
+            f"CASE WHEN length({col}) = 19 THEN {stamp} || '.000000+00:00' "
+            f"ELSE {stamp} || '+00:00' END"
+        )
     if name in BOOLEAN_COLUMNS:
         return f"CASE {col} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END"
     if name in TEXT_COLUMNS:
@@ -88,16 +98,17 @@ def _sqlite_cell(qn, name: str) -> str:
     return col
 
 
-def _postgresql_cell(qn, name: str, zone: str) -> str:
+def _postgresql_cell(qn, name: str, zone: str, timestamp_format: str = "iso") -> str:
     col = _column(qn, name)
     if name in TIMESTAMP_COLUMNS:
-        # isoformat() writes microseconds only when there are some. In UTC the offset is a
-        # constant (to_char's TZH:TZM costs a third more).
+        # The session's time zone is the export's. to_char's MS truncates, as Python's
+        # isoformat(timespec="milliseconds") does. In UTC the offset is a constant
+        # (to_char's TZH:TZM costs a third more).
+        if timestamp_format == "spreadsheet":
+            return f"to_char({col}, 'YYYY-MM-DD HH24:MI:SS.MS')"
         if zone == "UTC":
-            stamp = f"to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
-            return f"replace({stamp}, '.000000', '') || '+00:00'"
-        stamp = f"to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM')"
-        return f"replace({stamp}, '.000000', '')"
+            return f"to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00'"
+        return f"to_char({col}, 'YYYY-MM-DD\"T\"HH24:MI:SS.USTZH:TZM')"
     if name in BOOLEAN_COLUMNS:
         return f"CASE WHEN {col} THEN 'true' WHEN NOT {col} THEN 'false' END"
     if name in TEXT_COLUMNS:
@@ -111,6 +122,11 @@ def _postgresql_cell(qn, name: str, zone: str) -> str:
             f"ELSE {col} END"
         )
     return col
+
+
+def _literal(text: str) -> str:
+    """A zone name as an SQL string literal (IANA names hold letters, digits, _ + - /)."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
 
 
 def _select(qs: QuerySet, expressions: dict[str, str]) -> tuple[str, tuple]:
@@ -138,13 +154,18 @@ def write_rows(
     tz: tzinfo,
     on_progress: Callable[[int], None] | None,
     progress_every: int,
+    timestamp_format: str = "iso",
 ) -> int:
     """Write the rows of `querysets` (header already written); return the row count."""
     qs = _combined(querysets)
     connection = connections[qs.db]
     qn = connection.ops.quote_name
+    zone = database_zone(tz, connection.vendor, qs.db)
+    spreadsheet = timestamp_format == "spreadsheet"
     if connection.vendor == "sqlite":
-        cells = [_sqlite_cell(qn, name) for name in COLUMNS]
+        cells = [_sqlite_cell(qn, name, timestamp_format) for name in COLUMNS]
+        if spreadsheet:
+            cells.append(_literal(zone))
         line = "format('" + ",".join(["%%s"] * len(cells)) + "', " + ", ".join(cells) + ")"
         if len(querysets) == 1 or len(querysets) > MAX_SQLITE_ARMS:
             sql, params = _select(qs, {"csv_line": line})
@@ -165,8 +186,12 @@ def write_rows(
             sql = " UNION ALL ".join(arm for arm, _ in arms) + " ORDER BY 1, 2"
             params = tuple(p for _, arm_params in arms for p in arm_params)
         return _write_sqlite(out, connection, sql, params, on_progress, progress_every)
-    zone = database_zone(tz, connection.vendor, qs.db)
-    cells = {f"c{i}": _postgresql_cell(qn, name, zone) for i, name in enumerate(COLUMNS)}
+    cells = {
+        f"c{i}": _postgresql_cell(qn, name, zone, timestamp_format)
+        for i, name in enumerate(COLUMNS)
+    }
+    if spreadsheet:
+        cells["zone"] = _literal(zone)
     sql, params = _select(qs, cells)
     return _copy_postgresql(out, connection, sql, params, zone, on_progress, progress_every)
 

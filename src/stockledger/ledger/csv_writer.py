@@ -23,7 +23,15 @@ from typing import IO
 from django.db.models import QuerySet
 
 from . import csv_sql
-from .columns import BOOLEAN_COLUMNS, COLUMNS, FIELDS, TEXT_COLUMNS, TIMESTAMP_COLUMNS
+from .columns import (
+    BOOLEAN_COLUMNS,
+    COLUMNS,
+    FIELDS,
+    TEXT_COLUMNS,
+    TIMESTAMP_COLUMNS,
+    TIMESTAMP_FORMATS,
+    columns_for,
+)
 
 FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 5000
@@ -37,29 +45,46 @@ def guard_text(value: str) -> str:
     return value
 
 
-def row_converter(tz: tzinfo = UTC, columns: tuple[str, ...] = COLUMNS):
+def row_converter(
+    tz: tzinfo = UTC, columns: tuple[str, ...] = COLUMNS, timestamp_format: str = "iso"
+):
     """A function turning a values_list tuple (in `columns` order) into CSV cells.
 
-    Timestamps become ISO 8601 with the offset of `tz`, booleans `true` / `false`, text
-    cells are guarded against formulas, numbers stay as they are, NULL becomes blank.
+    Timestamps become ISO 8601 with the offset of `tz` and always six fractional digits (or,
+    with `timestamp_format="spreadsheet"`, local time in `tz` as YYYY-MM-DD HH:MM:SS.fff and
+    the zone's name as an extra last cell), booleans `true` / `false`, text cells are guarded
+    against formulas, numbers stay as they are, NULL becomes blank.
     """
+    if timestamp_format not in TIMESTAMP_FORMATS:
+        raise ValueError(f"unknown timestamp format {timestamp_format!r}")
+    if timestamp_format == "spreadsheet":
+        stamp = 'v.astimezone(tz).isoformat(" ", "milliseconds")[:23]'
+    else:
+        stamp = 'v.astimezone(tz).isoformat("T", "microseconds")'
     # One generated expression per column instead of a call per cell: the converter runs
     # once per row of exports with millions of rows.
     parts = []
     for i, name in enumerate(columns):
         if name in TIMESTAMP_COLUMNS:
-            parts.append(f'"" if (v := row[{i}]) is None else v.astimezone(tz).isoformat()')
+            parts.append(f'"" if (v := row[{i}]) is None else {stamp}')
         elif name in BOOLEAN_COLUMNS:
             parts.append(f'"" if (v := row[{i}]) is None else ("true" if v else "false")')
         elif name in TEXT_COLUMNS:
             parts.append(f'("\'" + v if v[0] in leaders else v) if (v := row[{i}]) else ""')
         else:
             parts.append(f'"" if (v := row[{i}]) is None else v')
+    if timestamp_format == "spreadsheet":
+        parts.append("zone")
     source = "def convert(row):\n    return [\n" + "".join(f"        {p},\n" for p in parts)
     source += "    ]\n"
-    namespace = {"tz": tz, "leaders": frozenset(FORMULA_LEADERS)}
+    namespace = {"tz": tz, "leaders": frozenset(FORMULA_LEADERS), "zone": zone_name(tz)}
     exec(compile(source, "<row_converter>", "exec"), namespace)  # noqa: S102 - our own code
     return namespace["convert"]
+
+
+def zone_name(tz: tzinfo) -> str:
+    """The IANA name of `tz` (UTC for the standard library's UTC)."""
+    return getattr(tz, "key", None) or str(tz)
 
 
 class LogRows:
@@ -128,18 +153,27 @@ def write_log_csv(
     bom: bool = False,
     on_progress=None,
     progress_every: int = 10000,
+    timestamp_format: str = "iso",
 ) -> int:
     """Write the header and `rows` (tuples in COLUMNS order) as RFC 4180 CSV; return the row
-    count. `on_progress(count)` is called every `progress_every` rows."""
+    count. `on_progress(count)` is called every `progress_every` rows. `timestamp_format`:
+    see `row_converter` (both are fixed width, so text order is time order)."""
+    if timestamp_format not in TIMESTAMP_FORMATS:
+        raise ValueError(f"unknown timestamp format {timestamp_format!r}")
     if bom:
         out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(columns_for(timestamp_format))
     if isinstance(rows, LogRows) and not rows.started and csv_sql.can_format(rows.querysets, tz):
         return csv_sql.write_rows(
-            out, rows.querysets, tz=tz, on_progress=on_progress, progress_every=progress_every
+            out,
+            rows.querysets,
+            tz=tz,
+            on_progress=on_progress,
+            progress_every=progress_every,
+            timestamp_format=timestamp_format,
         )
-    convert = row_converter(tz)
+    convert = row_converter(tz, timestamp_format=timestamp_format)
     count = 0
     next_progress = progress_every
     rows = iter(rows)

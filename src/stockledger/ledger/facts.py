@@ -28,11 +28,12 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from stockledger.catalog.kits import kit_total_sql
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.core.bulk_sql import insert_many
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
-from stockledger.warehouses.models import Stock
+from stockledger.warehouses.models import Stock, Warehouse
 
 from .models import EventType, LogEntry
 from .services import lock_products
@@ -382,9 +383,9 @@ def _quantities_sql(company: Company, ids: Sequence[int] | None) -> tuple[str, l
     """A WITH clause defining `q` (product_id, sku, physical, committed) for the company's
     products, or only those of `ids`: stock summed over warehouses; a kit's derived.
 
-    Kit: physical = min over components of floor(component physical / per kit), available
-    the same with component available, each never below 0 (clamping first makes SQL's
-    integer division, which truncates, agree with floor); committed = physical - available.
+    Kit: per warehouse, min over components of floor(component quantity there / per kit),
+    never below 0, summed over warehouses (catalog/kits.py `kit_total_sql`, the SQL twin of
+    `kit_totals`), for physical and for available; committed = physical - available.
 
     Every sum is a correlated subquery on the stock's product index, not a join: the plan
     cannot turn into a nested loop over whole tables when the planner's statistics lag a
@@ -407,11 +408,17 @@ def _quantities_sql(company: Company, ids: Sequence[int] | None) -> tuple[str, l
         )
 
     def per_kit(expr: str) -> str:
-        share = f"CASE WHEN {expr} <= 0 THEN 0 ELSE {expr} / kc.quantity END"
-        return f"COALESCE((SELECT MIN({share}) FROM {kit_component} kc WHERE kc.kit_id = p.id), 0)"
+        return kit_total_sql(
+            kit_id="p.id",
+            company_id="p.company_id",
+            expr=expr,
+            stock=stock,
+            kit_component=kit_component,
+            warehouse=qn(Warehouse._meta.db_table),
+        )
 
-    kit_physical = per_kit(total("s.physical_on_hand", "kc.component_id"))
-    kit_available = per_kit(total("s.physical_on_hand - s.committed", "kc.component_id"))
+    kit_physical = per_kit("s.physical_on_hand")
+    kit_available = per_kit("s.physical_on_hand - s.committed")
     sql = f"""
         WITH q AS (
             SELECT p.id AS product_id, p.sku AS sku,

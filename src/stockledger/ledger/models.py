@@ -93,12 +93,20 @@ class LogEntry(CompanyScoped):
     )
     document_id = models.BigIntegerField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    # The rows one event wrote (one `ledger_record` of several lines) share this key, so
+    # `verify` can check that each shows the product's totals after the whole event.
+    event_group = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "log entries"
         indexes = [
             models.Index(fields=["product", "created_at", "id"], name="ledger_product_time"),
             models.Index(fields=["product", "warehouse", "id"], name="ledger_product_wh_seq"),
+            # Stock on a date: the last row of a product x warehouse recorded at or before a
+            # moment (ledger/stock_on_date.py).
+            models.Index(
+                fields=["product", "warehouse", "recorded_at", "id"], name="ledger_product_wh_rec"
+            ),
             models.Index(fields=["company", "created_at", "id"], name="ledger_company_time"),
             models.Index(fields=["document_type", "document_id"], name="ledger_document"),
         ]

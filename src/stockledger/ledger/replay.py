@@ -46,6 +46,7 @@ _FIELDS = (
     "committed",
     "available_on_hand",
     "event_type",
+    "event_group",
 )
 
 
@@ -82,6 +83,35 @@ def replay(company: Company | None = None) -> Iterator[Mismatch]:
             if a_c != r_c:
                 yield Mismatch(cid, sku, warehouse_id, None, "committed", a_c, r_c)
 
+    pending: list[tuple] = []  # the rows of one event of the current product
+
+    def check_event() -> Iterator[Mismatch]:
+        """The product totals of every row of the event just applied: those after it."""
+        if not pending:
+            return
+        total_physical = sum(s[0] for s in running.values())
+        total_committed = sum(s[1] for s in running.values())
+        for seq, product_id, physical, committed, available, event_type in pending:
+            if event_type == "export":
+                continue  # an export row's available_on_hand is the quantity written
+            cid, sku = companies[product_id], skus[product_id]
+            if physical is not None and physical != total_physical:
+                yield Mismatch(cid, sku, None, seq, "physical on hand", physical, total_physical)
+            if committed is not None and committed != total_committed:
+                yield Mismatch(cid, sku, None, seq, "committed", committed, total_committed)
+            if available is not None and available != total_physical - total_committed:
+                yield Mismatch(
+                    cid,
+                    sku,
+                    None,
+                    seq,
+                    "available on hand",
+                    available,
+                    total_physical - total_committed,
+                )
+        pending.clear()
+
+    current_group = None
     for row in rows.values_list(*_FIELDS).iterator(chunk_size=5000):
         (
             seq,
@@ -95,7 +125,11 @@ def replay(company: Company | None = None) -> Iterator[Mismatch]:
             committed,
             available,
             event_type,
+            event_group,
         ) = row
+        if product_id != current_product or event_group is None or event_group != current_group:
+            yield from check_event()
+        current_group = event_group
         if product_id != current_product:
             if current_product is not None:
                 yield from finish(current_product)
@@ -117,24 +151,8 @@ def replay(company: Company | None = None) -> Iterator[Mismatch]:
                 )
         elif d_physical or d_committed:
             yield Mismatch(cid, sku, None, seq, "change without a warehouse", 0, d_physical)
-        total_physical = sum(s[0] for s in running.values())
-        total_committed = sum(s[1] for s in running.values())
-        if event_type == "export":
-            continue  # an export row's available_on_hand is the quantity written
-        if physical is not None and physical != total_physical:
-            yield Mismatch(cid, sku, None, seq, "physical on hand", physical, total_physical)
-        if committed is not None and committed != total_committed:
-            yield Mismatch(cid, sku, None, seq, "committed", committed, total_committed)
-        if available is not None and available != total_physical - total_committed:
-            yield Mismatch(
-                cid,
-                sku,
-                None,
-                seq,
-                "available on hand",
-                available,
-                total_physical - total_committed,
-            )
+        pending.append((seq, product_id, physical, committed, available, event_type))
+    yield from check_event()
     if current_product is not None:
         yield from finish(current_product)
 

@@ -11,8 +11,10 @@ that resulted.
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -91,6 +93,9 @@ class LogLine:
     available_on_hand: int | None = None
     physical_on_hand: int | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    # Consecutive lines with the same `event` are one event (the default: all lines of a
+    # record); a record of several events (a batch of orders) keys each its own.
+    event: Any = None
 
 
 def lock_products(company: Company, product_ids: set[int]) -> None:
@@ -129,8 +134,11 @@ def ledger_record(
       at the line's warehouse. Kits hold no stock: a change on a kit is refused.
     - A line that would leave physical on hand below zero is refused (InsufficientStock)
       unless it says `allow_negative` (shipping records a fact), and then it is marked.
-    - Log: one row per line, with the event's columns, the product's totals and the
-      warehouse's own quantities right after that line, and the signed changes.
+    - Log: one row per line, with the event's columns, the warehouse's own quantities right
+      after that line, the signed changes, and the product's totals after the WHOLE event
+      (every row of one product in one event shows the same totals; an event is the whole
+      record, or each run of lines with the same `LogLine.event`). The rows of an event of
+      several lines share an `event_group`, by which `verify` checks that.
     - `channel` (a sales channel) fills cart_type / cart_id / cart_name; `user` fills user_name.
     Returns the rows written, in order.
     """
@@ -175,70 +183,103 @@ def ledger_record(
     lock_products(company, involved | component_ids)
     book.reload(involved | component_ids)
 
+    # First every line's change, each row taking its warehouse's quantities right after its
+    # line; then the product totals, once the whole event is applied: an event writing
+    # several rows of one product (a transfer's two rows, an MO consuming and producing one
+    # SKU, a kit next to its components) shows the same totals on each, never a state that
+    # did not exist.
     entries: list[LogEntry] = []
-    for line in lines:
-        product = line.product
-        went_negative = False
-        if line.physical_change or line.committed_change:
-            stock = book.row(product, line.warehouse)
-            before = stock.physical_on_hand
-            stock.physical_on_hand += line.physical_change
-            stock.committed += line.committed_change
-            if stock.physical_on_hand < 0 and line.physical_change < 0:
-                if not line.allow_negative:
-                    raise InsufficientStock(
-                        f"{product.sku} has {before} physical on hand in {line.warehouse.name}; "
-                        f"cannot take {-line.physical_change}",
-                        field="quantity",
-                    )
-                went_negative = True
-            if stock.committed < 0:
-                raise InsufficientStock(
-                    f"{product.sku} has {stock.committed - line.committed_change} committed in "
-                    f"{line.warehouse.name}; cannot release {-line.committed_change}",
-                    field="quantity",
-                )
-            book.dirty[(product.id, line.warehouse.id)] = stock
-
-        physical, committed = book.product_totals(product.id)
-        row = dict(common)
-        row.update(line.fields)
-        if line.warehouse is not None:
-            wh_physical, wh_committed = book.warehouse_totals(product.id, line.warehouse.id)
-            row.setdefault("warehouse_name", line.warehouse.name)
-            row.update(
-                warehouse_physical_on_hand=wh_physical,
-                warehouse_committed=wh_committed,
-                warehouse_available_on_hand=wh_physical - wh_committed,
-            )
-        values = {
-            "company": company,
-            "product": product,
-            "sku": product.sku,
-            "warehouse": line.warehouse,
-            "user": user,
-            "event_type": event_type,
-            "created_at": row.pop("created_at", created_at),
-            "imported_at": row.pop("imported_at", imported_at),
-            "quantity": line.quantity,
-            "physical_on_hand": (
-                physical if line.physical_on_hand is None else line.physical_on_hand
-            ),
-            "available_on_hand": (
-                physical - committed if line.available_on_hand is None else line.available_on_hand
-            ),
-            "committed": committed,
-            "physical_change": line.physical_change,
-            "committed_change": line.committed_change,
-            "went_negative": went_negative,
+    for _key, grouped in itertools.groupby(lines, key=lambda line: line.event):
+        event_lines = list(grouped)
+        group = secrets.randbits(62) if len(event_lines) > 1 else None
+        values_of = [
+            _line_values(book, company, line, common, event_type, created_at, imported_at, user)
+            for line in event_lines
+        ]
+        totals = {
+            pid: book.product_totals(pid) for pid in {line.product.id for line in event_lines}
         }
-        for name in row:
-            if name in values:
-                raise TypeError(f"LogEntry() got multiple values for argument '{name}'")
-        values.update(row)
-        entries.append(new_log_entry(values))
+        for line, values in zip(event_lines, values_of, strict=True):
+            physical, committed = totals[line.product.id]
+            values["physical_on_hand"] = (
+                physical if line.physical_on_hand is None else line.physical_on_hand
+            )
+            values["available_on_hand"] = (
+                physical - committed if line.available_on_hand is None else line.available_on_hand
+            )
+            values["committed"] = committed
+            values["event_group"] = group
+            entries.append(new_log_entry(values))
     book.save()
     return insert_entries(entries)
+
+
+def _line_values(
+    book: StockBook,
+    company: Company,
+    line: LogLine,
+    common: dict[str, Any],
+    event_type: str,
+    created_at: datetime,
+    imported_at: datetime | None,
+    user: User | None,
+) -> dict[str, Any]:
+    """Apply one line's change to the book; its row's columns but the product totals."""
+    product = line.product
+    went_negative = False
+    if line.physical_change or line.committed_change:
+        stock = book.row(product, line.warehouse)
+        before = stock.physical_on_hand
+        stock.physical_on_hand += line.physical_change
+        stock.committed += line.committed_change
+        if stock.physical_on_hand < 0 and line.physical_change < 0:
+            if not line.allow_negative:
+                raise InsufficientStock(
+                    f"{product.sku} has {before} physical on hand in {line.warehouse.name}; "
+                    f"cannot take {-line.physical_change}",
+                    field="quantity",
+                )
+            went_negative = True
+        if stock.committed < 0:
+            raise InsufficientStock(
+                f"{product.sku} has {stock.committed - line.committed_change} committed in "
+                f"{line.warehouse.name}; cannot release {-line.committed_change}",
+                field="quantity",
+            )
+        book.dirty[(product.id, line.warehouse.id)] = stock
+
+    row = dict(common)
+    row.update(line.fields)
+    if line.warehouse is not None:
+        wh_physical, wh_committed = book.warehouse_totals(product.id, line.warehouse.id)
+        row.setdefault("warehouse_name", line.warehouse.name)
+        row.update(
+            warehouse_physical_on_hand=wh_physical,
+            warehouse_committed=wh_committed,
+            warehouse_available_on_hand=wh_physical - wh_committed,
+        )
+    values = {
+        "company": company,
+        "product": product,
+        "sku": product.sku,
+        "warehouse": line.warehouse,
+        "user": user,
+        "event_type": event_type,
+        "created_at": row.pop("created_at", created_at),
+        "imported_at": row.pop("imported_at", imported_at),
+        "quantity": line.quantity,
+        "physical_change": line.physical_change,
+        "committed_change": line.committed_change,
+        "went_negative": went_negative,
+    }
+    for name in row:
+        if name in values or name in _COMPUTED_TOTALS:
+            raise TypeError(f"LogEntry() got multiple values for argument '{name}'")
+    values.update(row)
+    return values
+
+
+_COMPUTED_TOTALS = frozenset({"physical_on_hand", "available_on_hand", "committed", "event_group"})
 
 
 # --- on_hand: cycle counts and manual edits -------------------------------------------------

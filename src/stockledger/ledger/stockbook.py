@@ -3,10 +3,11 @@
 The ledger uses it to apply changes line by line; pages and the API use it to read totals.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from django.db import connections, router
 
+from stockledger.catalog.kits import kit_in_warehouse, kit_totals
 from stockledger.catalog.models import KitComponent, Product
 from stockledger.core.models import Company
 from stockledger.warehouses.models import Stock, Warehouse
@@ -46,9 +47,11 @@ class StockBook:
         component_ids: set[int] = set()
         ids = sorted(kit_ids)
         for chunk in chunks(ids):
-            for kit_id, component_id, qty in KitComponent.objects.filter(
-                kit_id__in=chunk
-            ).values_list("kit_id", "component_id", "quantity"):
+            for kit_id, component_id, qty in (
+                KitComponent.objects.filter(kit_id__in=chunk)
+                .order_by("kit_id", "component_id")
+                .values_list("kit_id", "component_id", "quantity")
+            ):
                 self.kits.setdefault(kit_id, []).append((component_id, qty))
                 component_ids.add(component_id)
         return component_ids
@@ -72,15 +75,29 @@ class StockBook:
         return stock
 
     def warehouse_totals(self, product_id: int, warehouse_id: int) -> tuple[int, int]:
+        """(physical, committed) in one warehouse; for a kit, derived from its components."""
         if product_id in self.kits:
-            return self._kit_totals(product_id, lambda c: self._one(c, warehouse_id))
+            kit = kit_in_warehouse(
+                self.kits[product_id], lambda c: self._one(c, warehouse_id), warehouse_id
+            )
+            return kit.physical_on_hand, kit.committed
         return self._one(product_id, warehouse_id)
 
     def product_totals(self, product_id: int) -> tuple[int, int]:
-        """(physical, committed) summed over warehouses; for a kit, derived from components."""
+        """(physical, committed) summed over warehouses; for a kit, the sum over warehouses
+        of what its components there make."""
         if product_id in self.kits:
-            return self._kit_totals(product_id, self._sum)
+            return kit_totals(self.kits[product_id], self._one, self.kit_warehouse_ids(product_id))
         return self._sum(product_id)
+
+    def kit_warehouse_ids(self, kit_id: int) -> list[int]:
+        """The warehouses where any of the kit's components has a stock row."""
+        ids = {
+            s.warehouse_id
+            for c, _q in self.kits.get(kit_id, ())
+            for s in self.by_product.get(c, ())
+        }
+        return sorted(ids)
 
     def _one(self, product_id: int, warehouse_id: int) -> tuple[int, int]:
         stock = self.rows.get((product_id, warehouse_id))
@@ -89,21 +106,6 @@ class StockBook:
     def _sum(self, product_id: int) -> tuple[int, int]:
         rows = self.by_product.get(product_id, ())
         return sum(s.physical_on_hand for s in rows), sum(s.committed for s in rows)
-
-    def _kit_totals(self, kit_id: int, totals: Callable[[int], tuple[int, int]]) -> tuple[int, int]:
-        # Kit AOH = min over components of floor(component AOH / qty per kit), never below 0;
-        # physical the same way. Committed is what makes the two differ.
-        components = self.kits.get(kit_id) or []
-        if not components:
-            return 0, 0
-        physical = available = None
-        for component_id, qty in components:
-            c_physical, c_committed = totals(component_id)
-            p = max(0, c_physical // qty)
-            a = max(0, (c_physical - c_committed) // qty)
-            physical = p if physical is None else min(physical, p)
-            available = a if available is None else min(available, a)
-        return physical, physical - available
 
     def save(self) -> None:
         new = [s for s in self.dirty.values() if s.pk is None]

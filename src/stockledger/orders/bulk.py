@@ -254,6 +254,7 @@ def _insert_chunk(
         moves = [(line.product, line.quantity, line.components) for line in p.lines]
         for line in _log_lines(order, OrderStep.IMPORTED, moves):
             line.fields.update(per_order)
+            line.event = order.id  # each order its own event: totals after that order
             log_lines.append(line)
     ledger_record(
         company=company, event_type=EventType.ORDER, lines=log_lines, imported_at=now, user=user

@@ -46,3 +46,16 @@ def company_object_or_404(model: type[M], request: HttpRequest, pk: object) -> M
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+MAX_ID = 2**63 - 1  # the largest id a database row can have (64-bit signed)
+
+
+def query_id(request: HttpRequest, name: str) -> int | None:
+    """The id in query parameter `name`, or None when it is absent or cannot be a row's id
+    (not digits, or past 64 bits: such an id matches nothing, like a filter left empty)."""
+    value = request.GET.get(name, "")
+    if not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from stockledger.catalog.kits import kit_totals
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.ledger.models import LogEntry
 from stockledger.warehouses.models import Warehouse
@@ -92,7 +93,9 @@ class _Quantities:
         self.state: dict[tuple[int, int], tuple[int, int]] = {}
         if product.kind == ProductKind.KIT:
             self.kit = list(
-                KitComponent.objects.filter(kit=product).values_list("component_id", "quantity")
+                KitComponent.objects.filter(kit=product)
+                .order_by("component_id")
+                .values_list("component_id", "quantity")
             )
             self.product_ids = [c for c, _ in self.kit]
         else:
@@ -101,6 +104,9 @@ class _Quantities:
 
     def apply(self, product_id: int, warehouse_id: int, physical: int, committed: int) -> None:
         self.state[(product_id, warehouse_id)] = (physical, committed)
+
+    def _one(self, product_id: int, warehouse_id: int) -> tuple[int, int]:
+        return self.state.get((product_id, warehouse_id), (0, 0))
 
     def _totals(self, product_id: int) -> tuple[int, int]:
         physical = committed = 0
@@ -115,16 +121,12 @@ class _Quantities:
         if self.kit is None:
             physical, committed = self._totals(self.product_ids[0])
             return physical, physical - committed
-        if not self.kit:
-            return 0, 0
-        physical = available = None
-        for component_id, qty in self.kit:
-            c_physical, c_committed = self._totals(component_id)
-            p = max(0, c_physical // qty)
-            a = max(0, (c_physical - c_committed) // qty)
-            physical = p if physical is None else min(physical, p)
-            available = a if available is None else min(available, a)
-        return physical, available
+        if self.warehouse_id is not None:
+            warehouse_ids = [self.warehouse_id]
+        else:
+            warehouse_ids = sorted({w for _p, w in self.state})
+        physical, committed = kit_totals(self.kit, self._one, warehouse_ids)
+        return physical, physical - committed
 
 
 def _rows(product_ids: list[int], warehouse_id: int | None):

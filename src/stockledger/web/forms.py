@@ -4,7 +4,7 @@ A service refuses with a DomainError naming a field (`field="change"`); `add_dom
 its message next to the form field it belongs to, so every refusal shows inline.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -42,6 +42,19 @@ def add_domain_error(form: forms.Form, exc: DomainError, aliases: dict[str, str]
     form.add_error(name if name in form.fields else None, exc.message)
 
 
+def day_start(day: date | None, tz) -> datetime | None:
+    """The first instant of `day` in `tz`."""
+    return datetime.combine(day, time.min, tzinfo=tz) if day else None
+
+
+def day_end(day: date | None, tz) -> datetime | None:
+    """The first instant after `day` in `tz` (an inclusive `until` day as an exclusive bound);
+    None for the last representable day, which nothing can lie after."""
+    if not day or day >= date.max:
+        return None
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
 class LogFilterForm(forms.Form):
     """Filters of the Inventory Log table. Dates are whole days in UTC, `until` inclusive."""
 
@@ -77,11 +90,9 @@ class LogFilterForm(forms.Form):
         if data.get("channel"):
             filters["cart_ids"] = [int(data["channel"])]
         if data.get("since"):
-            filters["since"] = datetime.combine(data["since"], time.min, tzinfo=tz)
-        if data.get("until"):
-            filters["until"] = datetime.combine(
-                data["until"] + timedelta(days=1), time.min, tzinfo=tz
-            )
+            filters["since"] = day_start(data["since"], tz)
+        if day_end(data.get("until"), tz):
+            filters["until"] = day_end(data["until"], tz)
         return filters
 
 

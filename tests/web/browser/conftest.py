@@ -51,8 +51,16 @@ def chromium():
 
 @pytest.fixture
 def new_page(chromium, live_server, transactional_db):
-    """Open a fresh browser context (its own cookies) on the live server."""
+    """Open a fresh browser context (its own cookies) on the live server.
+
+    Every page runs under the app's Content-Security-Policy: a violation the browser reports
+    on its console fails the test."""
     contexts = []
+    violations = []
+
+    def watch(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url', '')}: {message.text}")
 
     def make(viewport=None, **kwargs):
         context = chromium.new_context(
@@ -62,12 +70,14 @@ def new_page(chromium, live_server, transactional_db):
             **kwargs,
         )
         context.set_default_timeout(15_000)
+        context.on("console", watch)
         contexts.append(context)
         return context.new_page()
 
     yield make
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from stockledger.ledger.services import stock_adjust, stock_set
 
@@ -56,7 +57,7 @@ def test_signing_in_with_a_wrong_password_stays_on_the_form(new_page, user):
 
 def test_search_a_product_then_read_and_filter_its_log(page, stocked, warehouses):
     page.fill("#product-search", "mug")
-    page.wait_for_function("document.querySelectorAll('#product-results td.sku').length === 1")
+    expect(page.locator("#product-results td.sku")).to_have_count(1)
     assert "q=mug" in page.url  # the search is linkable
     page.click("#product-results >> text=MUG-BLK")
     page.wait_for_url(f"**/products/{stocked.id}/")
@@ -68,18 +69,14 @@ def test_search_a_product_then_read_and_filter_its_log(page, stocked, warehouses
     assert rows.first.locator("td").first.inner_text() == "2025-03-06 09:00"
 
     page.select_option("#log-filters select[name=warehouse]", str(warehouses[1].id))
-    page.wait_for_function(
-        "document.querySelectorAll('#log-table tbody tr[id^=log-]').length === 1"
-    )
+    expect(page.locator("#log-table tbody tr[id^=log-]")).to_have_count(1)
     assert "East" in rows.first.inner_text()
 
     page.select_option("#log-filters select[name=warehouse]", "")
     page.fill("#log-filters input[name=since]", "2025-03-03")
     page.fill("#log-filters input[name=until]", "2025-03-04")
     page.click("#log-filters button[type=submit]")
-    page.wait_for_function(
-        "document.querySelectorAll('#log-table tbody tr[id^=log-]').length === 2"
-    )
+    expect(page.locator("#log-table tbody tr[id^=log-]")).to_have_count(2)
     assert [r.split("\t")[0] for r in rows.all_inner_texts()] == [
         "2025-03-04 09:00",
         "2025-03-03 09:00",
@@ -108,7 +105,7 @@ def test_adjust_on_hand_shows_the_new_row_and_refreshes_the_page(page, stocked, 
     # The log table, the quantities and the chart follow without a reload.
     page.locator(f"#log-table #log-{entry.id}").wait_for()
     assert log_rows(page).first.get_attribute("id") == f"log-{entry.id}"
-    page.wait_for_function("document.querySelector('[data-total=physical]').textContent === '25'")
+    expect(page.locator("[data-total=physical]")).to_have_text("25")
 
 
 def test_another_companys_product_is_not_found(new_page, stocked, other_api):

@@ -1,5 +1,7 @@
 """The demo company's catalog: warehouses, channels, products, kits, a manufactured product."""
 
+from stockledger.core.permissions import Role
+
 COMPANY_NAME = "Demo Outfitters"
 USERNAME = "demo"
 DAYS = 90
@@ -66,7 +68,9 @@ MANUFACTURED = [
 ]
 
 # The demo's staff (user names in the log).
-COUNTERS = ["maria", "devon", "priya"]
+COUNTERS = ["maria", "devon", "priya"]  # clerks
+# One user of each other role, so every role can be tried (the owner is `demo`).
+OTHER_ROLES = [(Role.MANAGER, "lena"), (Role.VIEWER, "sam")]
 
 # Materials of the manufactured product: stocked in the main warehouse only, not sold alone.
 MATERIALS = {"CANDLE-SOY-8", "BOX-GIFT-S", "RIBBON-JUTE", "CARD-THANKS"}

@@ -12,11 +12,13 @@ from random import Random
 from django.db import transaction
 from django.utils import timezone
 
+from stockledger.catalog.kits import kit_in_warehouse
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import product_create
 from stockledger.channels.models import SalesChannel
 from stockledger.channels.services import channel_create
 from stockledger.core.models import Company, User
+from stockledger.core.permissions import Role
 from stockledger.core.services import user_create
 from stockledger.ledger.services import stock_set
 from stockledger.warehouses.models import Stock, Warehouse
@@ -29,6 +31,7 @@ from .data import (
     KITS,
     MANUFACTURED,
     MATERIALS,
+    OTHER_ROLES,
     SIMPLE_PRODUCTS,
     WAREHOUSES,
 )
@@ -48,6 +51,7 @@ class Demo:
     products: dict[str, Product] = field(default_factory=dict)
     demand: dict[str, int] = field(default_factory=dict)
     staff: list[User] = field(default_factory=list)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (role, user, password)
     # (due day, what): orders to ship, receipts to record, MOs to finish, RMAs to receive
     due: list[tuple[int, str, object]] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)
@@ -102,10 +106,18 @@ class Demo:
     def available(self, product: Product, warehouse: Warehouse) -> int:
         """Available on hand in one warehouse (a kit: as many as its components allow)."""
         if product.kind == ProductKind.KIT:
-            parts = KitComponent.objects.filter(kit=product).select_related("component")
-            return min(
-                (self.available(p.component, warehouse) // p.quantity for p in parts), default=0
+            parts = list(
+                KitComponent.objects.filter(kit=product)
+                .order_by("component_id")
+                .values_list("component_id", "quantity")
             )
+            stock = dict(
+                (pid, (p, c))
+                for pid, p, c in Stock.objects.filter(
+                    product_id__in=[c for c, _q in parts], warehouse=warehouse
+                ).values_list("product_id", "physical_on_hand", "committed")
+            )
+            return kit_in_warehouse(parts, lambda c: stock.get(c, (0, 0))).available_on_hand
         row = Stock.objects.filter(product=product, warehouse=warehouse).first()
         return row.available_on_hand if row else 0
 
@@ -141,9 +153,15 @@ def build_catalog(demo: Demo) -> None:
             demo.products[sku] = product_create(company=company, sku=sku, name=name, bom=bom)
             demo.demand[sku] = demand
         for name in COUNTERS:
+            password = secrets.token_urlsafe(9)
             demo.staff.append(
-                user_create(company=company, username=name, password=secrets.token_urlsafe(12))
+                user_create(company=company, username=name, password=password, role=Role.CLERK)
             )
+            demo.logins.append((Role.CLERK.value, name, password))
+        for role, name in OTHER_ROLES:
+            password = secrets.token_urlsafe(9)
+            user_create(company=company, username=name, password=password, role=role)
+            demo.logins.append((role.value, name, password))
 
 
 def opening_counts(demo: Demo) -> None:

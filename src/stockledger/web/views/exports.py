@@ -1,6 +1,7 @@
 """Exports: the Export Inventory Log form on a product, Activity -> Exports, downloads."""
 
-from datetime import datetime, time, timedelta
+import functools
+import zoneinfo
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,9 +19,25 @@ from stockledger.ledger.models import EventType
 from stockledger.warehouses.models import Warehouse
 
 from ..access import company_object_or_404, company_required, is_htmx
-from ..forms import add_domain_error
+from ..forms import add_domain_error, day_end, day_start
 
 PAGE_SIZE = 50
+TIMESTAMP_FORMAT_CHOICES = [
+    ("iso", "ISO 8601 with offset (2026-12-01T06:26:03.131053-05:00)"),
+    ("spreadsheet", "Spreadsheet dates, local time (2026-12-01 06:26:03.131)"),
+]
+
+
+@functools.cache
+def zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def company_zone(company) -> str:
+    """The company's time zone (its setting where there is one), else UTC."""
+    return getattr(company, "time_zone", "") or "UTC"
+
+
 ACTIVE = (ExportStatus.QUEUED, ExportStatus.RUNNING)
 
 
@@ -44,6 +61,14 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(
         choices=ExportFormat.choices, initial=ExportFormat.CSV, widget=forms.RadioSelect
     )
+    timezone = forms.ChoiceField(required=False, label="Time zone of the times in the file")
+    timestamp_format = forms.ChoiceField(
+        required=False,
+        choices=TIMESTAMP_FORMAT_CHOICES,
+        initial="iso",
+        widget=forms.RadioSelect,
+        label="Times in a CSV",
+    )
 
     ALIASES = {"warehouse_ids": "warehouses", "include_components": "include_components"}
 
@@ -52,6 +77,8 @@ class ExportForm(forms.Form):
         self.product = product
         warehouses = Warehouse.objects.filter(company=product.company).order_by("name")
         self.fields["warehouses"].choices = [(str(w.id), w.name) for w in warehouses]
+        self.fields["timezone"].choices = zone_choices()
+        self.fields["timezone"].initial = company_zone(product.company)
         if product.kind != ProductKind.KIT:
             del self.fields["include_components"]
 
@@ -64,19 +91,16 @@ class ExportForm(forms.Form):
     def service_arguments(self) -> dict:
         data = self.cleaned_data
         tz = timezone.get_current_timezone()
-        since = until = None
-        if data.get("since"):
-            since = datetime.combine(data["since"], time.min, tzinfo=tz)
-        if data.get("until"):
-            until = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=tz)
         return {
             "product_id": self.product.id,
             "include_components": bool(data.get("include_components")),
-            "since": since,
-            "until": until,
+            "since": day_start(data.get("since"), tz),
+            "until": day_end(data.get("until"), tz),
             "event_types": data.get("event_types") or None,
             "warehouse_ids": [int(w) for w in data.get("warehouses") or []] or None,
             "format": data["format"],
+            "timezone": data.get("timezone") or company_zone(self.product.company),
+            "timestamp_format": data.get("timestamp_format") or "iso",
         }
 
 

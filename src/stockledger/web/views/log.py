@@ -12,7 +12,7 @@ from stockledger.ledger.selectors import log_entries, log_page
 from stockledger.warehouses.models import Warehouse
 
 from .. import chart as charts
-from ..access import company_object_or_404, company_required, is_htmx
+from ..access import company_object_or_404, company_required, is_htmx, query_id
 from ..forms import LogFilterForm
 
 LOG_PAGE_SIZE = 50
@@ -91,8 +91,8 @@ def product_chart(request: HttpRequest, product_id: int) -> HttpResponse:
     if range_key not in charts.RANGES:
         range_key = charts.DEFAULT_RANGE
     warehouse = None
-    warehouse_id = request.GET.get("warehouse", "")
-    if warehouse_id.isdigit():
+    warehouse_id = query_id(request, "warehouse")
+    if warehouse_id:
         warehouse = Warehouse.objects.filter(company=request.company, pk=warehouse_id).first()
     chart = charts.build_chart(product, warehouse=warehouse, days=charts.RANGES[range_key])
     context = {

@@ -15,7 +15,7 @@ from stockledger.orders.selectors import order_detail, order_log_entries, orders
 from stockledger.orders.services import order_cancel, order_ship
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required
+from ..access import company_required, query_id
 from ..forms import add_domain_error, channel_choices, warehouse_choices
 from ..lines import line_editor
 from .documents import found_or_404, list_query, newest_first_page
@@ -99,7 +99,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     qs = orders_list(
         company=request.company,
         status=status or None,
-        channel_id=int(channel) if channel.isdigit() else None,
+        channel_id=query_id(request, "channel"),
         order_number=number or None,
     ).prefetch_related("lines__product")
     rows, before = newest_first_page(request, qs)

@@ -10,7 +10,7 @@ from stockledger.transfers.selectors import transfer_detail, transfer_log_entrie
 from stockledger.transfers.services import transfer_create
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required
+from ..access import company_required, query_id
 from ..forms import add_domain_error, warehouse_choices
 from ..lines import LineItems, line_editor
 from .documents import found_or_404, list_query, newest_first_page
@@ -52,10 +52,10 @@ def transfer_lines(data=None, initial=None) -> LineItems:
 
 @company_required
 def transfer_list(request: HttpRequest) -> HttpResponse:
-    warehouse_id = request.GET.get("warehouse", "")
+    warehouse_id = query_id(request, "warehouse")
     qs = transfers_for(
         company=request.company,
-        warehouse_id=int(warehouse_id) if warehouse_id.isdigit() else None,
+        warehouse_id=warehouse_id,
         number=request.GET.get("number", "").strip()[:100] or None,
     )
     rows, before = newest_first_page(request, qs)
@@ -64,7 +64,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
         "before": before,
         "query": list_query(request, "warehouse", "number"),
         "warehouses": warehouse_choices(request.company, blank="All warehouses"),
-        "warehouse_id": warehouse_id,
+        "warehouse_id": str(warehouse_id or ""),
         "number": request.GET.get("number", ""),
     }
     return render(request, "web/transfers/list.html", context)

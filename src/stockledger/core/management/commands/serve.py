@@ -3,8 +3,32 @@ import signal
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
+
+
+def proxy_options(trusted: str) -> dict:
+    """Waitress' options for STOCKLEDGER_TRUSTED_PROXY: the proxy's address, or a count of proxies.
+
+    Waitress then takes the client address and the scheme (https) from that proxy's
+    X-Forwarded-For / X-Forwarded-Proto and drops those headers from anyone else, so Django
+    sees the request as the browser made it and HTTPS redirects stop at one.
+    """
+    if not trusted:
+        return {}
+    headers = {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"}
+    if trusted.isdigit():
+        return {
+            "trusted_proxy": "*",
+            "trusted_proxy_count": int(trusted),
+            "trusted_proxy_headers": headers,
+        }
+    return {
+        "trusted_proxy": trusted.strip(),
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": headers,
+    }
 
 
 class Command(BaseCommand):
@@ -58,6 +82,7 @@ class Command(BaseCommand):
                 threads=threads,
                 ident="stockledger",
                 max_request_body_size=64 * 1024 * 1024,
+                **proxy_options(settings.STOCKLEDGER_TRUSTED_PROXY),
             )
         finally:
             if worker and worker.poll() is None:

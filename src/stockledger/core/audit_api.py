@@ -1,0 +1,58 @@
+"""JSON API of the audit list: GET /audit (owners)."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Query, Router, Schema
+
+from .audit import audit_entries
+from .pagination import PageQuery, keyset_page
+
+router = Router(tags=["audit"])
+
+
+class AuditEntryOut(Schema):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: int | None
+    object_name: str
+    changes: dict[str, list[Any]]
+
+
+class AuditListOut(Schema):
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+@router.get(
+    "/audit",
+    response=AuditListOut,
+    summary="Settings changes (not stock changes), newest first: who, when, from and to",
+)
+def audit_list(request, page: Query[PageQuery]):
+    return keyset_page(
+        audit_entries(company=request.company),
+        order=("-id",),
+        limit=page.limit,
+        cursor=page.cursor,
+        transform=_rows,
+    )
+
+
+def _rows(entries) -> list[dict]:
+    return [
+        {
+            "id": e.id,
+            "at": e.at,
+            "actor": e.actor_name,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "object_name": e.object_name,
+            "changes": e.changes,
+        }
+        for e in entries
+    ]
