@@ -99,9 +99,7 @@ def test_the_mo_form_says_live_whether_the_components_suffice(
     assert "Not enough components in Main to make 3 × TABLE" in verdict.inner_text()
     assert "short 2" in page.inner_text("#components-check")
     page.fill("#mo-form input[name=quantity]", "2")
-    page.wait_for_function(
-        "document.querySelector('#check-verdict').textContent.includes('suffice')"
-    )
+    page.locator("#check-verdict", has_text="suffice to make 2").wait_for()
     page.click("#mo-form button[type=submit]")
     page.wait_for_url("**/manufacturing-orders/*/")
     assert "started" in page.inner_text(".messages")
