@@ -113,6 +113,17 @@ class Company:
                 company=self.company, name=f"{self.marker} Spare {next(_numbers)}"
             )
             self.ids["warehouse_id"] = spare.id
+        if "po_id" in params:
+            # A PO nothing is received against and not closed: editing and closing use it up.
+            from stockledger.purchasing.services import purchase_order_create
+
+            po = purchase_order_create(
+                company=self.company,
+                number=self.sku(f"PO-F{next(_numbers)}"),
+                warehouse=self.objects["main"],
+                lines=[{"sku": self.objects["a"].sku, "quantity": 5}],
+            )
+            self.ids["po_id"] = po.id
         return self.ids
 
 
@@ -329,6 +340,20 @@ def valid_body(operation: Operation, c: Company):
             "number": c.sku(f"PO-N{n}"),
             "warehouse_id": o["main"].id,
             "lines": [{"sku": o["a"].sku, "quantity": 2}],
+        },
+        "PUT /api/v1/purchase-orders/{po_id}": lambda: {
+            "number": c.sku(f"PO-E{n}"),
+            "warehouse_id": o["east"].id,
+            "supplier": f"{c.marker} supplier",
+            "lines": [{"sku": o["b"].sku, "quantity": 3}],
+        },
+        "PATCH /api/v1/purchase-orders/{po_id}": lambda: {
+            "lines": [{"sku": o["a"].sku, "quantity": 4}]
+        },
+        "POST /api/v1/purchase-orders/{po_id}/close": lambda: None,
+        "POST /api/v1/orders/manual": lambda: {
+            "warehouse_id": o["main"].id,
+            "lines": [{"sku": o["a"].sku, "quantity": 1}],
         },
         "POST /api/v1/purchase-orders/{po_id}/receipts": lambda: {
             "number": c.sku(f"GR-N{n}"),

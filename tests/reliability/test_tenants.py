@@ -229,6 +229,7 @@ def _assert_xlsx_clean(content: bytes) -> None:
 PAGE_WORDS = {
     "channel_action": {"action": ["warehouses", "locations", "rule", "rule-delete", "writeback"]},
     "order_action": {"action": ["ship", "cancel"]},
+    "line_row": {"kind": ["transfer", "purchase-order", "return", "order"]},
 }
 # Forms that name an object by id, by the action they post to: (company) -> form data.
 PAGE_FORMS = {"rule-delete": lambda c: {"rule": c.objects["rule"].id}}

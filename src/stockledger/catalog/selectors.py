@@ -56,16 +56,21 @@ def products_search(
     return qs.order_by("sku", "id")
 
 
-def sku_suggestions(*, company: Company, typed: str, limit: int = 20) -> list[tuple[str, str]]:
-    """(sku, name) of active products whose SKU starts with what was typed, for pickers."""
+def sku_suggestions(
+    *, company: Company, typed: str, purpose: str = "", limit: int = 20
+) -> list[tuple[str, str]]:
+    """(sku, name) of active products whose SKU starts with what was typed, for pickers.
+    `purpose` "stocked" leaves out kits (what a PO can order), "manufactured" keeps only
+    products made by manufacturing orders."""
     typed = typed.strip()
     if not typed:
         return []
-    return list(
-        Product.objects.filter(company=company, archived_at__isnull=True, sku__istartswith=typed)
-        .order_by("sku")
-        .values_list("sku", "name")[:limit]
-    )
+    qs = Product.objects.filter(company=company, archived_at__isnull=True, sku__istartswith=typed)
+    if purpose == "stocked":
+        qs = qs.exclude(kind=ProductKind.KIT)
+    elif purpose == "manufactured":
+        qs = qs.filter(kind=ProductKind.MANUFACTURED)
+    return list(qs.order_by("sku").values_list("sku", "name")[:limit])
 
 
 def quantities_for(products: list[Product]) -> dict[int, ProductQuantities]:

@@ -20,6 +20,8 @@ class CartType(models.TextChoices):
     WOOCOMMERCE = "woocommerce"
     BIGCOMMERCE = "bigcommerce"
     WALMART = "walmart"
+    # Orders entered by hand in the pages (phone, market stall): see channel_manual_ensure.
+    MANUAL = "manual"
     OTHER = "other"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from stockledger.catalog.models import Product
 from stockledger.core.audit import audit_record
@@ -62,6 +62,46 @@ def channel_create(*, company: Company, cart_type: str, name: str) -> SalesChann
             changes={"cart_type": (None, cart_type), "name": (None, name)},
         )
     return channel
+
+
+MANUAL_CHANNEL_NAME = "Manual"
+
+
+def channel_manual_ensure(*, company: Company) -> SalesChannel:
+    """The company's channel for orders entered by hand (phone, market stall): its oldest
+    channel of cart type `manual`, created on first use (named "Manual", or "Manual orders"
+    when a channel of another type holds that name). Logs nothing."""
+
+    def existing() -> SalesChannel | None:
+        return (
+            SalesChannel.objects.filter(company=company, cart_type=CartType.MANUAL)
+            .order_by("id")
+            .first()
+        )
+
+    channel = existing()
+    if channel is not None:
+        return channel
+    taken = set(SalesChannel.objects.filter(company=company).values_list("name", flat=True))
+    name = next(
+        n
+        for n in [
+            MANUAL_CHANNEL_NAME,
+            "Manual orders",
+            *(f"Manual orders {i}" for i in range(2, 99)),
+        ]
+        if n not in taken
+    )
+    try:
+        with transaction.atomic():
+            return SalesChannel.objects.create(
+                company=company, cart_type=CartType.MANUAL, name=name, adapter=AdapterName.MANUAL
+            )
+    except IntegrityError:  # made concurrently by another request: use that one
+        channel = existing()
+        if channel is None:
+            raise
+        return channel
 
 
 def channel_by_id(

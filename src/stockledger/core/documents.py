@@ -3,10 +3,12 @@
 Each raises InvalidInput naming the request field, so the API and the pages can point at it.
 """
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
+from django.db.models.functions import Length
 
 from .errors import InvalidInput
 
@@ -66,3 +68,18 @@ def check_owned(obj: Model, company: Any, *, field: str, label: str) -> None:
     """Refuse an object of another company handed to a service (callers resolve ids scoped)."""
     if getattr(obj, "company_id", None) != company.id:
         raise InvalidInput(f"unknown {label} {obj.pk!r}", field=field)
+
+
+def next_document_number(qs: QuerySet, *, prefix: str, field: str = "number") -> str:
+    """The number after the highest `<prefix><digits>` in `qs` (PO-000124 after PO-000123),
+    zero-padded to six digits; `<prefix>000001` when there is none. A suggestion: the
+    document's unique constraint still decides."""
+    highest = (
+        qs.filter(**{f"{field}__regex": rf"^{re.escape(prefix)}[0-9]+$"})
+        .annotate(number_length=Length(field))
+        .order_by("-number_length", f"-{field}")
+        .values_list(field, flat=True)
+        .first()
+    )
+    n = int(highest[len(prefix) :]) + 1 if highest else 1
+    return f"{prefix}{n:06d}"

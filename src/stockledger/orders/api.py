@@ -8,6 +8,7 @@ from stockledger.channels.services import channel_by_id
 from stockledger.core.paging import id_page
 from stockledger.warehouses.services import warehouse_by_id
 
+from .manual import order_enter
 from .models import Order
 from .selectors import order_detail, orders_list, with_lines
 from .services import MAX_LINES, MAX_QUANTITY, order_cancel, order_import, order_ship
@@ -57,6 +58,17 @@ class OrderIn(Schema):
         "(e.g. 2025-03-01T09:30:00+01:00 or ...Z). A time without an offset is refused.",
     )
     warehouse_id: int = id_field("the warehouse whose stock the order commits")
+    lines: list[OrderLineIn] = Field(
+        ..., min_length=1, max_length=MAX_LINES, description="each SKU once"
+    )
+
+
+class ManualOrderIn(Schema):
+    warehouse_id: int = id_field("the warehouse whose stock the order commits")
+    order_number: str | None = Field(
+        None, max_length=100, description="blank or left out: the next M-000001-style number"
+    )
+    placed_at: datetime | None = Field(None, description="default now; ISO 8601 with an offset")
     lines: list[OrderLineIn] = Field(
         ..., min_length=1, max_length=MAX_LINES, description="each SKU once"
     )
@@ -179,6 +191,31 @@ def import_order(request, payload: OrderIn):
     data = order_out(order_detail(company=company, order_id=order.id))
     data["duplicate"] = not created
     return Status(201 if created else 200, data)
+
+
+@router.post(
+    "/orders/manual",
+    response={201: OrderOut, **ERRORS},
+    summary="Enter an order by hand on the company's Manual channel",
+    description=(
+        "An order taken by phone or at a market stall: imported on the company's Manual "
+        "sales channel (cart type `manual`, made on first use) like any channel's order: "
+        "commits stock, logs `order` rows. A typed order number the Manual channel already "
+        "has is refused (422), not treated as a replay."
+    ),
+)
+def enter_manual_order(request, payload: ManualOrderIn):
+    company = request.company
+    warehouse = warehouse_by_id(company=company, warehouse_id=payload.warehouse_id)
+    order = order_enter(
+        company=company,
+        warehouse=warehouse,
+        order_number=payload.order_number,
+        placed_at=payload.placed_at,
+        lines=[line.dict() for line in payload.lines],
+        user=request.user,
+    )
+    return Status(201, order_out(order_detail(company=company, order_id=order.id)))
 
 
 @router.get(

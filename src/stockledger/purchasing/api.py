@@ -18,7 +18,12 @@ from .selectors import (
     purchase_order_log_entries,
     purchase_orders_for,
 )
-from .services import purchase_order_create, purchase_order_receive
+from .services import (
+    purchase_order_close,
+    purchase_order_create,
+    purchase_order_receive,
+    purchase_order_update,
+)
 
 router = Router(tags=["purchasing"])
 
@@ -31,7 +36,17 @@ class LineIn(Schema):
 class PurchaseOrderIn(Schema):
     number: str = Field(..., description="unique within the company; the log's event_id")
     warehouse_id: int = Field(..., description="where the goods will be received")
+    supplier: str = Field("", max_length=200, description="who the goods are ordered from")
     lines: list[LineIn] = Field(..., description="one line per SKU; kits are refused")
+
+
+class PurchaseOrderPatchIn(Schema):
+    number: str | None = Field(None, description="a new number, unique within the company")
+    warehouse_id: int | None = None
+    supplier: str | None = Field(None, max_length=200)
+    lines: list[LineIn] | None = Field(
+        None, description="replaces every line of the PO (one line per SKU; kits are refused)"
+    )
 
 
 class ReceiptIn(Schema):
@@ -71,8 +86,13 @@ class PurchaseOrderOut(Schema):
     number: str
     warehouse_id: int
     warehouse_name: str
-    status: str = Field(..., description="open, partial or received")
+    supplier: str
+    status: str = Field(..., description="open, partial, received or closed")
     created_at: datetime
+    closed_at: datetime | None = Field(
+        None, description="when it was closed (it takes no more receipts)"
+    )
+    editable: bool = Field(..., description="nothing received and not closed: PUT/PATCH work")
     lines: list[PurchaseOrderLineOut]
     receipts: list[ReceiptOut]
 
@@ -82,6 +102,7 @@ class PurchaseOrderSummaryOut(Schema):
     number: str
     warehouse_id: int
     warehouse_name: str
+    supplier: str
     status: str
     created_at: datetime
     line_count: int
@@ -124,8 +145,11 @@ def purchase_order_out(detail: PurchaseOrderDetail) -> dict:
         "number": po.number,
         "warehouse_id": po.warehouse_id,
         "warehouse_name": po.warehouse.name,
+        "supplier": po.supplier,
         "status": po.status,
         "created_at": po.created_at,
+        "closed_at": po.closed_at,
+        "editable": detail.editable,
         "lines": [
             {
                 "product_id": line.product_id,
@@ -151,6 +175,7 @@ def create_purchase_order(request, payload: PurchaseOrderIn):
         company=company,
         number=payload.number,
         warehouse=warehouse,
+        supplier=payload.supplier,
         lines=[line.dict() for line in payload.lines],
         user=request.user,
     )
@@ -158,12 +183,62 @@ def create_purchase_order(request, payload: PurchaseOrderIn):
     return Status(201, purchase_order_out(detail))
 
 
+def _update(request, po_id: int, values: dict):
+    company = request.company
+    po = get_for_company(PurchaseOrder, company, po_id, label="purchase order")
+    if values.get("warehouse_id") is not None:
+        values["warehouse"] = warehouse_by_id(company=company, warehouse_id=values["warehouse_id"])
+    purchase_order_update(
+        company=company,
+        purchase_order=po,
+        number=values.get("number"),
+        warehouse=values.get("warehouse"),
+        supplier=values.get("supplier"),
+        lines=values.get("lines"),
+        user=request.user,
+    )
+    return purchase_order_out(purchase_order_detail(company=company, purchase_order_id=po.id))
+
+
+@router.put(
+    "/purchase-orders/{po_id}",
+    response=PurchaseOrderOut,
+    summary="Replace a purchase order's number, warehouse, supplier and lines "
+    "(409 once anything is received or it is closed)",
+)
+def replace_purchase_order(request, po_id: int, payload: PurchaseOrderIn):
+    return _update(request, po_id, payload.dict())
+
+
+@router.patch(
+    "/purchase-orders/{po_id}",
+    response=PurchaseOrderOut,
+    summary="Change some of a purchase order's fields; `lines` replaces every line "
+    "(409 once anything is received or it is closed)",
+)
+def edit_purchase_order(request, po_id: int, payload: PurchaseOrderPatchIn):
+    return _update(request, po_id, payload.dict(exclude_unset=True))
+
+
+@router.post(
+    "/purchase-orders/{po_id}/close",
+    response=PurchaseOrderOut,
+    summary="Close a purchase order: it takes no more receipts, even with quantities "
+    "outstanding (409 if already closed)",
+)
+def close_purchase_order(request, po_id: int):
+    company = request.company
+    po = get_for_company(PurchaseOrder, company, po_id, label="purchase order")
+    purchase_order_close(company=company, purchase_order=po, user=request.user)
+    return purchase_order_out(purchase_order_detail(company=company, purchase_order_id=po.id))
+
+
 @router.get(
     "/purchase-orders", response=PurchaseOrderListOut, summary="List purchase orders, newest first"
 )
 def list_purchase_orders(
     request,
-    status: str | None = Query(None, description="open, partial or received"),
+    status: str | None = Query(None, description="open, partial, received or closed"),
     number: str | None = Query(None, description="part of the PO number"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
@@ -177,6 +252,7 @@ def list_purchase_orders(
                 "number": po.number,
                 "warehouse_id": po.warehouse_id,
                 "warehouse_name": po.warehouse.name,
+                "supplier": po.supplier,
                 "status": po.status,
                 "created_at": po.created_at,
                 "line_count": po.line_count,

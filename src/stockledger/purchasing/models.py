@@ -13,10 +13,13 @@ class PurchaseOrderStatus(models.TextChoices):
     OPEN = "open", "Open"  # nothing received yet
     PARTIAL = "partial", "Partially received"  # something received, some line still short
     RECEIVED = "received", "Received"  # every line received in full (or more)
+    # Closed by a user: takes no more receipts, whatever is still outstanding.
+    CLOSED = "closed", "Closed"
 
 
 class PurchaseOrder(CompanyScoped):
     number = models.CharField(max_length=100)
+    supplier = models.CharField(max_length=200, blank=True, default="")
     warehouse = models.ForeignKey(
         "warehouses.Warehouse", on_delete=models.PROTECT, related_name="purchase_orders"
     )
@@ -25,6 +28,10 @@ class PurchaseOrder(CompanyScoped):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
@@ -36,6 +43,10 @@ class PurchaseOrder(CompanyScoped):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == PurchaseOrderStatus.CLOSED
 
 
 class PurchaseOrderLine(models.Model):

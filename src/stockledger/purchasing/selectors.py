@@ -50,6 +50,20 @@ class PurchaseOrderDetail:
     lines: list[PurchaseOrderLine]
     receipts: list[GoodsReceipt]  # oldest first, each with `lines` prefetched (po_line.product)
 
+    @property
+    def editable(self) -> bool:
+        """Lines, number, warehouse and supplier may change: nothing received, not closed."""
+        po = self.purchase_order
+        return (
+            not po.is_closed
+            and not self.receipts
+            and not any(line.quantity_received for line in self.lines)
+        )
+
+    @property
+    def outstanding(self) -> int:
+        return sum(line.outstanding for line in self.lines)
+
 
 def purchase_order_detail(*, company: Company, purchase_order_id: object) -> PurchaseOrderDetail:
     """One PO with its lines (ordered / received so far) and its goods receipts.
@@ -75,4 +89,15 @@ def purchase_order_log_entries(
     """The log rows the PO caused (its receipts' `po_received` rows), in the order recorded."""
     return document_log_entries(
         company=company, document_type=DocumentType.PURCHASE_ORDER, document_id=purchase_order.id
+    )
+
+
+def suppliers_of(*, company: Company, limit: int = 200) -> list[str]:
+    """The suppliers the company's POs name, for the supplier field's suggestions."""
+    return list(
+        PurchaseOrder.objects.filter(company=company)
+        .exclude(supplier="")
+        .order_by("supplier")
+        .values_list("supplier", flat=True)
+        .distinct()[:limit]
     )

@@ -5,10 +5,12 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.documents import QUANTITY_MAX
+from stockledger.core.errors import InvalidInput
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.paging import id_page
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.orders.models import Order
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ReturnOrder
@@ -26,6 +28,7 @@ class ReturnLineIn(Schema):
 class ReturnIn(Schema):
     number: str = Field(..., description="the RMA number, unique within the company")
     warehouse_id: int = Field(..., description="where returned units are received and restocked")
+    order_id: int | None = Field(None, description="the sales order the goods come back from")
     lines: list[ReturnLineIn]
 
 
@@ -75,6 +78,7 @@ class ReturnOut(Schema):
     warehouse_name: str
     status: str = Field(..., description="open, partial or received")
     created_at: datetime
+    order_id: int | None = Field(None, description="the sales order it was opened from")
     lines: list[ReturnLineOut]
     receipts: list[ReceiptOut]
 
@@ -133,6 +137,7 @@ def return_out(detail: ReturnDetail) -> dict:
         "warehouse_name": rma.warehouse.name,
         "status": rma.status,
         "created_at": rma.created_at,
+        "order_id": rma.order_id,
         "lines": [
             {
                 "product_id": line.product_id,
@@ -156,11 +161,17 @@ def return_out(detail: ReturnDetail) -> dict:
 def create_return(request, payload: ReturnIn):
     company = request.company
     warehouse = warehouse_by_id(company=company, warehouse_id=payload.warehouse_id)
+    order = None
+    if payload.order_id is not None:
+        order = Order.objects.filter(company=company, pk=payload.order_id).first()
+        if order is None:
+            raise InvalidInput(f"unknown order {payload.order_id!r}", field="order_id")
     rma, entries = return_create(
         company=company,
         number=payload.number,
         warehouse=warehouse,
         lines=[line.dict() for line in payload.lines],
+        order=order,
         user=request.user,
     )
     detail = return_detail(company=company, return_id=rma.id)

@@ -28,6 +28,10 @@ class ReturnOrder(CompanyScoped):
     created_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The sales order the goods come back from, when the RMA was opened from one.
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="returns"
+    )
 
     class Meta:
         constraints = [

@@ -24,6 +24,7 @@ from stockledger.ledger.services import (
     lock_products,  # the ledger's own lock order, so our early lock cannot deadlock it
     write_transaction,
 )
+from stockledger.orders.models import Order
 from stockledger.warehouses.models import Warehouse
 
 from .models import ReturnLine, ReturnOrder, ReturnReceipt, ReturnReceiptLine, ReturnStatus
@@ -113,8 +114,10 @@ def return_create(
     lines: Sequence[Mapping[str, Any]],
     user: User | None = None,
     created_at: datetime | None = None,
+    order: Order | None = None,
 ) -> tuple[ReturnOrder, list[LogEntry]]:
-    """Open RMA `number`: `lines` ([{sku, expected_quantity}]) are expected back at `warehouse`.
+    """Open RMA `number`: `lines` ([{sku, expected_quantity}]) are expected back at `warehouse`
+    (from the sales `order`, when given: the RMA page links to it).
 
     Changes no stock. Logs one `return_order` row per line with expected_quantity filled,
     quantity blank (nothing moved yet), event_id = the RMA number, note "RMA opened",
@@ -122,10 +125,12 @@ def return_create(
     set) and then the kit's own row.
     Raises InvalidInput (nothing written) for: a number the company already used (field
     `number`), an unknown SKU, a SKU listed twice, an expected quantity below 1, no lines,
-    a warehouse of another company.
+    a warehouse or order of another company.
     """
     number = clean_document_number(number)
     check_owned(warehouse, company, field="warehouse_id", label="warehouse")
+    if order is not None:
+        check_owned(order, company, field="order_id", label="order")
     created_at = _check_when(created_at, field="created_at")
     resolved: list[tuple[Product, int]] = []
     seen: set[int] = set()
@@ -151,6 +156,7 @@ def return_create(
                 warehouse=warehouse,
                 created_at=created_at,
                 created_by=user,
+                order=order,
             )
     except IntegrityError:
         raise InvalidInput(f"RMA {number!r} already exists", field="number") from None

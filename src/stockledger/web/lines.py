@@ -1,8 +1,12 @@
-"""Line items of the document forms (a transfer's SKUs, a receipt's quantities).
+"""Line items of the document forms (a transfer's SKUs, a PO's lines, a receipt's quantities).
 
 Rows are posted as `line-<i>-<field>`. Blank rows are ignored; each filled row becomes one
 line for the service, and a service error naming `lines[k].<field>` is shown on the row that
 became line k.
+
+The editable line lists (SKU picker, quantity, ...) of every document form are one shared
+piece: `line_editor(kind)` makes the rows, `web/partials/lines.html` shows them with an
+"Add a line" button fed by `web:line_row`.
 """
 
 from __future__ import annotations
@@ -17,12 +21,42 @@ QUANTITY_MAX = 1_000_000_000
 _SERVICE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
 
 
+LABELS = {
+    "sku": "SKU",
+    "quantity": "Quantity",
+    "notes": "Line notes",
+    "expected_quantity": "Expected quantity",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: str  # "sku" (a SKU picker with suggestions), "text" or "quantity"
+
+
 @dataclass
 class LineRow:
     index: int
     values: dict[str, str]
     errors: dict[str, list[str]] = field(default_factory=dict)
     fixed: dict[str, object] = field(default_factory=dict)  # what the row is about (a PO line)
+    columns: tuple[Column, ...] = ()
+
+    @property
+    def cells(self) -> list[dict]:
+        """The row's inputs for the shared line template, with their values and errors."""
+        return [
+            {
+                "name": c.name,
+                "label": c.label,
+                "kind": c.kind,
+                "value": self.value(c.name),
+                "errors": self.errors.get(c.name, []),
+            }
+            for c in self.columns
+        ]
 
     def value(self, name: str) -> str:
         return self.values.get(name, "")
@@ -47,15 +81,30 @@ class LineItems:
         initial: list[dict] | None = None,
         fixed: list[dict] | None = None,
         allow_zero: bool = False,
+        kind: str = "",
+        suggest: str = "",
     ) -> None:
         self.text_fields = text_fields
         self.quantity_fields = quantity_fields
         self.names = text_fields + quantity_fields
+        self.kind = kind  # the line_editor kind, for the "Add a line" button
+        self.suggest = suggest  # which SKUs the picker suggests ("" all, "stocked", ...)
+        # Quantities come second, as people say them: "MUG, 4".
+        ordered = [n for n in text_fields if n == "sku"] + list(quantity_fields)
+        ordered += [n for n in text_fields if n != "sku"]
+        self.columns = tuple(
+            Column(
+                n,
+                LABELS.get(n, n.replace("_", " ").capitalize()),
+                "sku" if n == "sku" else "quantity" if n in quantity_fields else "text",
+            )
+            for n in ordered
+        )
         self.allow_zero = allow_zero
         self.errors: list[str] = []
         self.rows: list[LineRow] = []
         self.line_rows: list[LineRow] = []  # the filled rows, in the order sent to the service
-        count = len(fixed) if fixed is not None else rows
+        count = len(fixed) if fixed is not None else max(rows, len(initial or []))
         if data is not None and fixed is None:
             count = max(rows, min(MAX_ROWS, self._posted_rows(data)))
         for i in range(count):
@@ -64,7 +113,7 @@ class LineItems:
             else:
                 start = (initial or [])[i] if i < len(initial or []) else {}
                 values = {n: "" if start.get(n) is None else str(start[n]) for n in self.names}
-            row = LineRow(i, values, fixed=(fixed[i] if fixed else {}))
+            row = LineRow(i, values, fixed=(fixed[i] if fixed else {}), columns=self.columns)
             self.rows.append(row)
         self.bound = data is not None
 
@@ -136,3 +185,17 @@ class LineItems:
     @property
     def has_errors(self) -> bool:
         return bool(self.errors) or any(row.errors for row in self.rows)
+
+
+# The editable line lists of the document forms, by kind (the `web:line_row` URL's kind).
+EDITORS: dict[str, dict] = {
+    "transfer": {"text_fields": ("sku", "notes")},
+    "purchase-order": {"text_fields": ("sku",), "suggest": "stocked"},
+    "return": {"text_fields": ("sku",), "quantity_fields": ("expected_quantity",)},
+    "order": {"text_fields": ("sku",)},
+}
+
+
+def line_editor(kind: str, data=None, *, rows: int = 3, initial: list[dict] | None = None):
+    """The rows of a document form's editable line list (SKU picker and quantities)."""
+    return LineItems(data, rows=rows, initial=initial, kind=kind, **EDITORS[kind])

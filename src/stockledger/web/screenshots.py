@@ -141,6 +141,15 @@ def tour(s: Shooter) -> None:
     if path:
         s.go(path + "?sku=MUG-ENM-12-BLK")
         s.shot("17-transfer-form", full_page=False)
+    for url_name, query, name in DOCUMENT_FORMS:
+        path = url_for(url_name)
+        if path is None:
+            continue
+        s.go(path + query)
+        if url_name == "web:mo_new":  # the components table fills in as the form is
+            page.select_option("#mo-form select[name=warehouse]", index=1)
+            page.locator("#check-verdict").wait_for()
+        s.shot(name, full_page=False)
     path = url_for("web:export_list")
     if path:
         s.go(path)
@@ -157,6 +166,15 @@ DOCUMENT_PAGES = [
     ("18-returns", "19-return", "web:return_list"),
     ("20-manufacturing-orders", "21-manufacturing-order", "web:mo_list"),
     ("22-channels", "23-channel", "web:channel_list"),
+]
+
+
+# (URL name of a document form, query string, screenshot)
+DOCUMENT_FORMS = [
+    ("web:po_new", "?sku=MUG-ENM-12-BLK", "27-purchase-order-form"),
+    ("web:order_new", "?sku=MUG-ENM-12-BLK", "28-manual-order-form"),
+    ("web:return_new", "", "29-rma-form"),
+    ("web:mo_new", "?sku=GIFT-CANDLE-BOX&quantity=12", "30-manufacturing-order-form"),
 ]
 
 

@@ -1,10 +1,14 @@
 """What the document pages share: keyset pages by id, and a document's log rows."""
 
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from stockledger.core.errors import InvalidInput, NotFound
 from stockledger.core.paging import id_page
+
+from ..access import company_required
+from ..lines import EDITORS, MAX_ROWS, line_editor
 
 PAGE_SIZE = 50
 
@@ -33,3 +37,15 @@ def list_query(request: HttpRequest, *names: str) -> str:
     from urllib.parse import urlencode
 
     return urlencode([(n, request.GET[n]) for n in names if request.GET.get(n)])
+
+
+@company_required
+def line_row(request: HttpRequest, kind: str) -> HttpResponse:
+    """One more blank line for a document form's line list (its "Add a line" button)."""
+    if kind not in EDITORS:
+        raise Http404("no such line list")
+    index = request.GET.get("index", "0")
+    index = int(index) if index.isdigit() and int(index) < MAX_ROWS else 0
+    lines = line_editor(kind, rows=index + 1)
+    context = {"row": lines.rows[index], "lines": lines, "next": index + 1}
+    return render(request, "web/partials/line_row.html", context)

@@ -1,18 +1,90 @@
 """Orders: the list, and one order with its lines, ship / cancel, and the log rows it caused."""
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from stockledger.channels.models import CartType, SalesChannel
+from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
-from stockledger.orders.models import OrderStatus
+from stockledger.orders.manual import MANUAL_PREFIX, order_enter
+from stockledger.orders.models import Order, OrderStatus
 from stockledger.orders.selectors import order_detail, order_log_entries, orders_list
 from stockledger.orders.services import order_cancel, order_ship
+from stockledger.warehouses.models import Warehouse
 
 from ..access import company_required, query_id
-from ..forms import channel_choices
+from ..forms import add_domain_error, channel_choices, warehouse_choices
+from ..lines import line_editor
 from .documents import found_or_404, list_query, newest_first_page
+
+
+class ManualOrderForm(forms.Form):
+    order_number = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Order number (blank: the next number)",
+    )
+    warehouse = forms.ChoiceField(label="Ships from")
+
+    ALIASES = {"warehouse_id": "warehouse"}
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.fields["warehouse"].choices = warehouse_choices(company, blank="Choose…")
+
+    def warehouse_obj(self) -> Warehouse:
+        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
+
+
+def _next_manual_number(company) -> str:
+    channel = SalesChannel.objects.filter(company=company, cart_type=CartType.MANUAL).first()
+    orders = Order.objects.filter(channel=channel) if channel else Order.objects.none()
+    return next_document_number(orders, prefix=MANUAL_PREFIX, field="order_number")
+
+
+@company_required
+def order_new(request: HttpRequest) -> HttpResponse:
+    """Enter an order by hand (phone, market stall) on the Manual channel: it commits stock
+    and logs `order` rows like an imported order; ship or cancel it from its page."""
+    if request.method == "POST":
+        form = ManualOrderForm(request.POST, company=request.company)
+        lines = line_editor("order", request.POST)
+        cleaned = lines.clean()
+        if form.is_valid() and cleaned is not None:
+            try:
+                order = order_enter(
+                    company=request.company,
+                    warehouse=form.warehouse_obj(),
+                    lines=cleaned,
+                    order_number=form.cleaned_data["order_number"] or None,
+                    user=request.user,
+                )
+            except DomainError as exc:
+                if not lines.add_service_error(exc):
+                    add_domain_error(form, exc, ManualOrderForm.ALIASES)
+            else:
+                messages.success(
+                    request,
+                    f"Order {order.order_number} entered: its stock is committed "
+                    "(the log rows are below). Ship or cancel it here.",
+                )
+                return redirect("web:order_detail", order.id)
+        status = 422
+    else:
+        initial = {}
+        if request.GET.get("warehouse", "").isdigit():
+            initial["warehouse"] = request.GET["warehouse"]
+        form = ManualOrderForm(initial=initial, company=request.company)
+        sku = request.GET.get("sku", "")[:100]
+        lines = line_editor("order", initial=[{"sku": sku}] if sku else None)
+        status = 200
+    form.fields["order_number"].widget.attrs["placeholder"] = _next_manual_number(request.company)
+    context = {"form": form, "lines": lines}
+    return render(request, "web/orders/form.html", context, status=status)
 
 
 @company_required

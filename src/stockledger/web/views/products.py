@@ -63,7 +63,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def sku_suggestions(request: HttpRequest) -> HttpResponse:
     """Up to 20 SKUs starting with what was typed, as <option>s for a form's datalist."""
     typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
-    skus = sku_suggestions_for(company=request.company, typed=typed)
+    skus = sku_suggestions_for(
+        company=request.company, typed=typed, purpose=request.GET.get("for", "")
+    )
     return render(request, "web/products/_sku_options.html", {"skus": skus})
 
 

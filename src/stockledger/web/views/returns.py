@@ -1,17 +1,107 @@
 """Returns (RMAs): the list, and one RMA with its receipts, the receive/restock form, its log."""
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
-from stockledger.returns.models import ReturnStatus
+from stockledger.orders.models import Order
+from stockledger.orders.selectors import order_detail
+from stockledger.returns.models import ReturnOrder, ReturnStatus
 from stockledger.returns.selectors import return_detail, return_log_entries, returns_for
-from stockledger.returns.services import return_receive
+from stockledger.returns.services import return_create, return_receive
+from stockledger.warehouses.models import Warehouse
 
 from ..access import company_required
-from ..lines import LineItems
+from ..forms import add_domain_error, warehouse_choices
+from ..lines import LineItems, line_editor
 from .documents import found_or_404, list_query, newest_first_page
+
+
+class ReturnForm(forms.Form):
+    number = forms.CharField(max_length=100, label="RMA number")
+    warehouse = forms.ChoiceField(label="Comes back to")
+    order = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    ALIASES = {"warehouse_id": "warehouse", "order_id": "order"}
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.fields["warehouse"].choices = warehouse_choices(company, blank="Choose…")
+
+    def warehouse_obj(self) -> Warehouse:
+        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
+
+
+def _order_of(request, value) -> Order | None:
+    """The order an RMA is opened from (`?order=` or the form's hidden field): another
+    company's id is a 404, like any id in the URL."""
+    if not value:
+        return None
+    return found_or_404(order_detail, company=request.company, order_id=value)
+
+
+def _lines_of_order(order: Order) -> list[dict]:
+    """What is expected back: the units shipped, or those ordered if nothing shipped yet."""
+    lines = list(order.lines.all())
+    shipped = any(line.shipped for line in lines)
+    return [
+        {"sku": line.product.sku, "expected_quantity": line.shipped if shipped else line.quantity}
+        for line in lines
+        if not shipped or line.shipped
+    ]
+
+
+@company_required
+def return_new(request: HttpRequest) -> HttpResponse:
+    """Open an RMA by hand, or from an order (`?order=<id>`: its lines, quantities and
+    warehouse prefilled). Opening logs `return_order` rows with the expected quantities."""
+    if request.method == "POST":
+        order = _order_of(request, request.POST.get("order", "").strip())
+        form = ReturnForm(request.POST, company=request.company)
+        lines = line_editor("return", request.POST)
+        cleaned = lines.clean()
+        if form.is_valid() and cleaned is not None:
+            try:
+                rma, _entries = return_create(
+                    company=request.company,
+                    number=form.cleaned_data["number"],
+                    warehouse=form.warehouse_obj(),
+                    lines=cleaned,
+                    order=order,
+                    user=request.user,
+                )
+            except DomainError as exc:
+                if not lines.add_service_error(exc):
+                    add_domain_error(form, exc, ReturnForm.ALIASES)
+            else:
+                messages.success(
+                    request, f"RMA {rma.number} opened: the log rows it wrote are below."
+                )
+                return redirect("web:return_detail", rma.id)
+        status = 422
+    else:
+        order = _order_of(request, request.GET.get("order", "").strip())
+        if order is not None:
+            initial = {
+                "number": f"RMA-{order.order_number}",
+                "warehouse": str(order.warehouse_id),
+                "order": str(order.id),
+            }
+            prefilled = _lines_of_order(order)
+            lines = line_editor("return", initial=prefilled, rows=len(prefilled) + 1)
+        else:
+            rmas = ReturnOrder.objects.filter(company=request.company)
+            initial = {"number": next_document_number(rmas, prefix="RMA-")}
+            lines = line_editor("return")
+        form = ReturnForm(initial=initial, company=request.company)
+        status = 200
+    context = {"form": form, "lines": lines, "order": order}
+    return render(request, "web/returns/form.html", context, status=status)
+
 
 QUANTITIES = ("received_quantity", "restocked_quantity")
 

@@ -12,7 +12,7 @@ from stockledger.warehouses.models import Warehouse
 
 from ..access import company_required, query_id
 from ..forms import add_domain_error, warehouse_choices
-from ..lines import LineItems
+from ..lines import LineItems, line_editor
 from .documents import found_or_404, list_query, newest_first_page
 
 
@@ -47,7 +47,7 @@ class TransferForm(forms.Form):
 
 
 def transfer_lines(data=None, initial=None) -> LineItems:
-    return LineItems(data, text_fields=("sku", "notes"), rows=3, initial=initial)
+    return line_editor("transfer", data, initial=initial)
 
 
 @company_required
@@ -117,14 +117,3 @@ def transfer_new(request: HttpRequest) -> HttpResponse:
         lines = transfer_lines(initial=[{"sku": sku}] if sku else None)
         status = 200
     return render(request, "web/transfers/form.html", {"form": form, "lines": lines}, status=status)
-
-
-@company_required
-def transfer_line_row(request: HttpRequest) -> HttpResponse:
-    """One more blank line for the transfer form (the "Add a line" button)."""
-    index = request.GET.get("index", "0")
-    index = int(index) if index.isdigit() and int(index) < 200 else 0
-    lines = LineItems(text_fields=("sku", "notes"), rows=index + 1)
-    return render(
-        request, "web/transfers/_line.html", {"row": lines.rows[index], "next": index + 1}
-    )

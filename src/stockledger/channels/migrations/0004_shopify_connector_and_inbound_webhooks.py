@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("channels", "0002_writeback_settings_and_sync"),
+        ("channels", "0003_manual_cart_type"),
         ("core", "0002_idempotency_and_rate_limits"),
         ("orders", "0001_initial"),
     ]
