@@ -46,6 +46,11 @@ class Operation:
         return f"{self.method} {self.template}"
 
 
+# Operations the catalogue's objects cannot do (its channel is a manual one: nothing to poll),
+# and the status they answer instead of 2xx for the owner.
+OWNER_REFUSALS = {"POST /api/v1/sales-channels/{channel_id}/sync-run": 409}
+
+
 def api_operations() -> list[Operation]:
     from stockledger.api import api
 
@@ -223,8 +228,9 @@ def populate(company, user, token, marker: str) -> Company:
     channel_quantities_import(
         company=company, channel=channel, quantities=[{"sku": a.sku, "quantity": 7}]
     )
-    channel_writeback_run(company=company, channel=channel)
+    run = channel_writeback_run(company=company, channel=channel)
     ids = {
+        "sync_id": run.id,
         "product_id": a.id,
         "warehouse_id": main.id,
         "channel_id": channel.id,
@@ -292,6 +298,8 @@ def valid_body(operation: Operation, c: Company):
             "quantities": [{"sku": o["a"].sku, "quantity": n}, {"sku": o["kit"].sku, "quantity": 1}]
         },
         "POST /api/v1/sales-channels/{channel_id}/writeback-run": lambda: {"only_changed": False},
+        "POST /api/v1/sales-channels/{channel_id}/sync-run": lambda: {"kind": "orders"},
+        "POST /api/v1/sales-channels/{channel_id}/resume": lambda: None,
         "POST /api/v1/products": lambda: {"sku": c.sku(f"P{n}"), "name": f"{c.marker} thing"},
         "POST /api/v1/stock/on-hand": lambda: {
             "sku": o["a"].sku,

@@ -19,7 +19,10 @@ from stockledger.warehouses.models import Warehouse
 from stockledger.warehouses.services import warehouse_by_id
 
 from .adapters import registered
+from .adapters.base import MAX_TIMEOUT_SECONDS
 from .adapters.webhook import check_webhook_url
+from .dirty import channel_mark_dirty
+from .jobs import channel_sync_configure
 from .models import (
     AdapterName,
     CartType,
@@ -170,6 +173,7 @@ def _set_writeback_warehouses(
         ChannelWarehouse(company=company, channel=channel, warehouse=w) for w in warehouses
     )
     note = f"Writeback warehouses set to {_names(warehouses)} (was: {_names(before)})"
+    channel_mark_dirty(channel_id=channel.id)
     return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
 
 
@@ -250,6 +254,7 @@ def _set_locations(
     changed = sorted(w for w in set(before) | set(mapping) if before.get(w) != mapping.get(w))
     names = dict(Warehouse.objects.filter(id__in=changed).values_list("id", "name"))
     note = "Location mapping changed for " + ", ".join(names[w] for w in changed)
+    channel_mark_dirty(channel_id=channel.id)
     return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
 
 
@@ -265,28 +270,31 @@ def channel_set_webhook(
 ) -> SalesChannel:
     """Deliver writebacks to `url` (http/https) as signed JSON; None or "" goes back to the
     manual adapter (quantities recorded for a connector to read). `timeout_seconds` (0.1 to
-    30, default 5) bounds each attempt. Logs nothing (it changes how quantities are sent,
+    10, default 5) bounds each attempt. Logs nothing (it changes how quantities are sent,
     not which). Refuses another scheme, credentials in the URL, a bad timeout."""
     if timeout_seconds is not None:
         if isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, (int, float)):
             raise InvalidInput("timeout_seconds must be a number", field="timeout_seconds")
-        if not 0.1 <= timeout_seconds <= 30:
+        if not 0.1 <= timeout_seconds <= MAX_TIMEOUT_SECONDS:
             raise InvalidInput(
-                "timeout_seconds must be between 0.1 and 30", field="timeout_seconds"
+                f"timeout_seconds must be between 0.1 and {MAX_TIMEOUT_SECONDS:g}",
+                field="timeout_seconds",
             )
     if url is None or (isinstance(url, str) and not url.strip()):
         clean_url, adapter = "", AdapterName.MANUAL
     else:
         clean_url, adapter = check_webhook_url(url, field="url"), AdapterName.WEBHOOK
-    return _save_channel(
-        channel,
-        webhook_url=clean_url,
-        adapter=adapter,
-        webhook_timeout_seconds=(
-            float(timeout_seconds)
-            if timeout_seconds is not None
-            else channel.webhook_timeout_seconds
-        ),
+    return _configured(
+        _save_channel(
+            channel,
+            webhook_url=clean_url,
+            adapter=adapter,
+            webhook_timeout_seconds=(
+                float(timeout_seconds)
+                if timeout_seconds is not None
+                else channel.webhook_timeout_seconds
+            ),
+        )
     )
 
 
@@ -296,7 +304,13 @@ def channel_set_adapter(*, company: Company, channel: SalesChannel, adapter: str
         raise InvalidInput(f"adapter must be one of {', '.join(registered())}", field="adapter")
     if adapter == AdapterName.WEBHOOK and not channel.webhook_url:
         raise InvalidInput("set a webhook URL first", field="adapter")
-    return _save_channel(channel, adapter=adapter)
+    return _configured(_save_channel(channel, adapter=adapter))
+
+
+def _configured(channel: SalesChannel) -> SalesChannel:
+    """Schedule (or stop) the channel's automatic runs for its adapter."""
+    channel_sync_configure(channel=channel)
+    return channel
 
 
 def channel_secret_rotate(*, company: Company, channel: SalesChannel) -> str:
@@ -366,6 +380,7 @@ def _save_rule(
     rule, _created = WritebackRule.objects.update_or_create(
         channel=channel, product=product, defaults={"company": company, **values}
     )
+    channel_mark_dirty(channel_id=channel.id)
     return rule
 
 
@@ -377,3 +392,4 @@ def channel_rule_delete(*, company: Company, channel: SalesChannel, product: Pro
     ).delete()
     if not deleted:
         raise NotFound(f"{channel.name} has no writeback rule for {product.sku}")
+    channel_mark_dirty(channel_id=channel.id)

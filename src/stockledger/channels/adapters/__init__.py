@@ -15,6 +15,8 @@ from .base import (
     ChannelQuantity,
     Delivery,
     NotSupported,
+    OrderPage,
+    OrderState,
     QuantityToWrite,
 )
 from .manual import ManualAdapter
@@ -52,6 +54,8 @@ __all__ = [
     "ChannelQuantity",
     "Delivery",
     "NotSupported",
+    "OrderPage",
+    "OrderState",
     "QuantityToWrite",
     "adapter_for",
     "register",

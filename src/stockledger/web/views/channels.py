@@ -9,9 +9,15 @@ from django.views.decorators.http import require_POST
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.channels.jobs import (
+    channel_sync_enqueue,
+    channel_sync_resume,
+    channel_writeback_enqueue,
+)
 from stockledger.channels.models import ChannelSkuState, SalesChannel, WritebackRule
 from stockledger.channels.selectors import (
     channel_detail,
+    channel_health,
     channels_for,
     writeback_preview_lines,
 )
@@ -21,7 +27,6 @@ from stockledger.channels.services import (
     channel_set_locations,
     channel_set_writeback_warehouses,
 )
-from stockledger.channels.sync import channel_writeback_run
 from stockledger.core.errors import DomainError
 from stockledger.ledger.models import DocumentType, LogEntry
 
@@ -122,6 +127,7 @@ def _page(request: HttpRequest, channel: SalesChannel, status: int = 200, **form
         "preview": [(line, written.get(line.product_id)) for line in preview],
         "entries": entries,
         "log_rows": LOG_ROWS,
+        "health": channel_health(channel=channel),
     }
     return render(request, "web/channels/detail.html", context, status=status)
 
@@ -219,16 +225,25 @@ def channel_action(request: HttpRequest, channel_id: int, action: str) -> HttpRe
         channel_rule_delete(company=company, channel=channel, product=rule.product)
         messages.success(request, f"Rule for {rule.product.sku} removed.")
         return redirect("web:channel_detail", channel.id)
-    if action == "writeback":
+    if action in ("writeback", "orders", "readback"):
+        # Never talk to the channel in a request: queue the run; the worker does it.
         try:
-            run = channel_writeback_run(company=company, channel=channel)
+            if action == "writeback":
+                run = channel_writeback_enqueue(company=company, channel=channel)
+            else:
+                kind = "orders" if action == "orders" else "import"
+                run = channel_sync_enqueue(company=company, channel=channel, kind=kind)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            text = f"Writeback run {run.label}: {run.get_status_display().lower()}, "
-            text += f"{run.products} export rows logged"
-            if run.error:
-                text += f" ({run.error})"
-            messages.success(request, text + ".")
+            messages.success(
+                request,
+                f"Run {run.label} queued: the worker runs it shortly; its outcome shows under "
+                "Recent runs.",
+            )
+        return redirect("web:channel_detail", channel.id)
+    if action == "resume":
+        channel_sync_resume(company=company, channel=channel)
+        messages.success(request, "Sync resumed: every automatic run is due now.")
         return redirect("web:channel_detail", channel.id)
     raise Http404("no such action")
