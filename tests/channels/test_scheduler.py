@@ -237,3 +237,25 @@ def test_a_company_holds_at_most_its_share_of_workers(fake, company, settings):
     results = run_channel_jobs(limit=3)
     assert all(r.startswith("deferred:") for r in results)
     assert all(r.status == "queued" for r in runs(fake, status="queued"))
+
+
+def test_connecting_a_vendure_store_in_the_page_schedules_its_sync_without_calling_it(
+    company, channel, signed_in_client, api
+):
+    url = f"/channels/{channel.id}/vendure/"
+    response = signed_in_client.post(url, {"admin_url": "ftp://x", "username": "a"})
+    assert response.status_code == 422
+    assert "must start with http" in response.content.decode()
+    response = signed_in_client.post(
+        url,
+        {"admin_url": "https://shop.example/admin-api", "username": "admin", "password": "pw"},
+    )
+    assert response.status_code == 302
+    channel.refresh_from_db()
+    assert channel.adapter == "vendure"
+    kinds = set(ChannelSchedule.objects.filter(channel=channel).values_list("kind", flat=True))
+    assert kinds == {"orders", "readback", "writeback"}
+    body = api.get(f"/sales-channels/{channel.id}").json()
+    assert body["adapter"] == "vendure" and "pw" not in str(body)
+    page = signed_in_client.get(f"/channels/{channel.id}/").content.decode()
+    assert "https://shop.example/admin-api" in page and 'value="pw"' not in page

@@ -46,9 +46,9 @@ class Operation:
         return f"{self.method} {self.template}"
 
 
-# Operations the catalogue's objects cannot do (its channel is a manual one: nothing to poll),
-# and the status they answer instead of 2xx for the owner.
-OWNER_REFUSALS = {"POST /api/v1/sales-channels/{channel_id}/sync-run": 409}
+# Operations the catalogue's objects may be unable to do, and what the owner may get: its channel
+# starts manual (nothing to poll: 409) and becomes a Vendure one when that operation runs.
+OWNER_REFUSALS = {"POST /api/v1/sales-channels/{channel_id}/sync-run": (202, 409)}
 
 
 def api_operations() -> list[Operation]:
@@ -300,6 +300,11 @@ def valid_body(operation: Operation, c: Company):
         "POST /api/v1/sales-channels/{channel_id}/writeback-run": lambda: {"only_changed": False},
         "POST /api/v1/sales-channels/{channel_id}/sync-run": lambda: {"kind": "orders"},
         "POST /api/v1/sales-channels/{channel_id}/resume": lambda: None,
+        "PUT /api/v1/sales-channels/{channel_id}/vendure": lambda: {
+            "admin_url": "https://shop.example/admin-api",
+            "username": f"{c.marker}-admin",
+            "password": "secret",
+        },
         "POST /api/v1/products": lambda: {"sku": c.sku(f"P{n}"), "name": f"{c.marker} thing"},
         "POST /api/v1/stock/on-hand": lambda: {
             "sku": o["a"].sku,

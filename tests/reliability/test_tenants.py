@@ -99,7 +99,7 @@ def test_another_companys_id_in_any_path_is_a_404_like_an_unknown_id_and_writes_
         # The same request with A's own ids works: the 404 was the tenancy.
         mine = _send(client, operation, operation.path(mine_ids), body)
         if str(operation) in OWNER_REFUSALS:
-            assert mine.status_code == OWNER_REFUSALS[str(operation)], _text(mine)
+            assert mine.status_code in OWNER_REFUSALS[str(operation)], _text(mine)
         else:
             assert 200 <= mine.status_code < 300, (str(operation), mine.status_code, _text(mine))
         assert MARK not in _text(mine)
@@ -240,6 +240,7 @@ PAGE_WORDS = {
             "orders",
             "readback",
             "resume",
+            "vendure",
         ]
     },
     "order_action": {"action": ["ship", "cancel"]},

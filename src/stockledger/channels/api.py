@@ -27,6 +27,7 @@ from .selectors import (
     writeback_preview_lines,
 )
 from .services import (
+    channel_connect_vendure,
     channel_create,
     channel_rule_delete,
     channel_rule_set,
@@ -238,6 +239,31 @@ def put_webhook(request, payload: WebhookIn, channel_id: int = id_path()):
         channel=channel,
         url=payload.url,
         timeout_seconds=payload.timeout_seconds,
+    )
+    return _out(request, channel)
+
+
+class VendureIn(Schema):
+    admin_url: str = Field(..., max_length=2000, description="e.g. https://shop.example/admin-api")
+    username: str = Field("", max_length=500)
+    password: str = Field("", max_length=500, description="stored for the worker; never shown")
+    token: str = Field("", max_length=500, description="a bearer token instead of a login")
+
+
+@router.put(
+    "/sales-channels/{channel_id}/vendure",
+    response=ChannelOut,
+    summary="Connect the channel to a Vendure store (orders, read-back, writeback by the worker)",
+)
+def put_vendure(request, payload: VendureIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    channel_connect_vendure(
+        company=request.company,
+        channel=channel,
+        admin_url=payload.admin_url,
+        username=payload.username,
+        password=payload.password,
+        token=payload.token,
     )
     return _out(request, channel)
 

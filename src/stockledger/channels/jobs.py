@@ -321,6 +321,27 @@ def _dispatch(company, channel, sync, deadline) -> tuple[str, str]:
         ).exists()
         if running:
             raise Deferred(f"a writeback run of {channel.name} is running")
+        if adapter_for(channel).can_poll_orders:
+            # Import the store's orders first, so the quantities written count its sales.
+            orders = ChannelSync.objects.create(
+                company=company,
+                channel=channel,
+                kind=ChannelSync.Kind.ORDERS,
+                status=ChannelSync.Status.QUEUED,
+                started_at=timezone.now(),
+                trigger=sync.trigger,
+            )
+            try:
+                channel_orders_poll(
+                    company=company, channel=channel, sync=orders, deadline=deadline
+                )
+            except Exception as exc:
+                ChannelSync.objects.filter(pk=orders.pk).update(
+                    status=ChannelSync.Status.FAILED,
+                    finished_at=timezone.now(),
+                    error=f"{exc.__class__.__name__}: {exc}"[:ERROR_MAX],
+                )
+                raise
         options = sync.options or {}
         done = channel_writeback_run(
             company=company,

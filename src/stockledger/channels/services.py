@@ -29,6 +29,7 @@ from .models import (
     ChannelLocation,
     ChannelWarehouse,
     SalesChannel,
+    VendureSettings,
     WritebackRule,
     new_webhook_secret,
 )
@@ -304,6 +305,8 @@ def channel_set_adapter(*, company: Company, channel: SalesChannel, adapter: str
         raise InvalidInput(f"adapter must be one of {', '.join(registered())}", field="adapter")
     if adapter == AdapterName.WEBHOOK and not channel.webhook_url:
         raise InvalidInput("set a webhook URL first", field="adapter")
+    if adapter == AdapterName.VENDURE and not VendureSettings.objects.filter(channel=channel):
+        raise InvalidInput("connect the Vendure store first (PUT .../vendure)", field="adapter")
     return _configured(_save_channel(channel, adapter=adapter))
 
 
@@ -311,6 +314,45 @@ def _configured(channel: SalesChannel) -> SalesChannel:
     """Schedule (or stop) the channel's automatic runs for its adapter."""
     channel_sync_configure(channel=channel)
     return channel
+
+
+def channel_connect_vendure(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    admin_url: str,
+    username: str = "",
+    password: str = "",
+    token: str = "",
+) -> SalesChannel:
+    """Connect the channel to a Vendure store's Admin API (its URL, e.g.
+    https://shop.example.com/admin-api, and an administrator's username and password, or a
+    bearer token) and switch it to the Vendure adapter: orders are polled, quantities read
+    back and written per mapped stock location by the worker from now on. The password or
+    token is stored for the worker to use and never shown again. Logs nothing."""
+    url = check_webhook_url(admin_url, field="admin_url")
+    username, password, token = (username or "").strip(), password or "", (token or "").strip()
+    if not token and not (username and password):
+        raise InvalidInput("give a username and password, or a token", field="username")
+    for name, value in (("username", username), ("password", password), ("token", token)):
+        if len(value) > 500:
+            raise InvalidInput(f"{name} is longer than 500 characters", field=name)
+    _save_vendure(company, channel, url, username, password, token)
+    return _configured(_save_channel(channel, adapter=AdapterName.VENDURE))
+
+
+@write_transaction
+def _save_vendure(company, channel, url, username, password, token) -> None:
+    VendureSettings.objects.update_or_create(
+        channel=channel,
+        defaults={
+            "company": company,
+            "admin_url": url,
+            "username": username,
+            "password": password,
+            "token": token,
+        },
+    )
 
 
 def channel_secret_rotate(*, company: Company, channel: SalesChannel) -> str:

@@ -19,6 +19,7 @@ every quantity again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -35,7 +36,7 @@ from stockledger.ledger.services import write_transaction
 from stockledger.ledger.stockbook import chunks
 
 from .adapters import Delivery, NotSupported, QuantityToWrite, adapter_for
-from .models import ChannelSkuState, ChannelSync, SalesChannel, WritebackStatus
+from .models import ChannelLocation, ChannelSkuState, ChannelSync, SalesChannel, WritebackStatus
 from .writeback import WritebackLine, writeback_lines
 
 BIG = 1_000_000_000
@@ -250,12 +251,18 @@ def channel_writeback_run(
     sync = _claim_run(company, channel, sync)
     try:
         lines = writeback_lines(company=company, channel=channel, product_ids=product_ids)
+        per_location: dict[int, tuple[tuple[str, int], ...]] = {}
+        if adapter.per_location:
+            lines, per_location = _per_location(company, channel, lines)
         if only_changed:
             last = last_written(channel, None if product_ids is None else product_ids)
             lines = [line for line in lines if last.get(line.product_id) != line.quantity]
         deliveries = (
             adapter.write_quantities(
-                [QuantityToWrite(line.sku, line.quantity) for line in lines],
+                [
+                    QuantityToWrite(line.sku, line.quantity, per_location.get(line.product_id, ()))
+                    for line in lines
+                ],
                 event_id=sync.label,
             )
             if lines
@@ -275,6 +282,46 @@ def channel_writeback_run(
         # quantity): the run is failed now, not left running to block the next for 15 min.
         _abandon_run(channel, sync, f"recording the run failed: {exc.__class__.__name__}: {exc}")
         raise
+
+
+def _per_location(
+    company: Company, channel: SalesChannel, lines: list[WritebackLine]
+) -> tuple[list[WritebackLine], dict[int, tuple[tuple[str, int], ...]]]:
+    """Each mapped location is told its own warehouse's quantity (the channel's rule applied
+    per location); a product's line becomes their sum, its explanation lists them."""
+    mapping = list(
+        ChannelLocation.objects.filter(channel=channel)
+        .select_related("warehouse")
+        .order_by("warehouse_id")
+    )
+    if not mapping:
+        return lines, {}
+    ids = [line.product_id for line in lines]
+    by_location = [
+        (
+            m.location,
+            {
+                w.product_id: w
+                for w in writeback_lines(
+                    company=company, channel=channel, product_ids=ids, warehouse=m.warehouse
+                )
+            },
+        )
+        for m in mapping
+    ]
+    out, locations = [], {}
+    for line in lines:
+        parts = [(loc, found[line.product_id]) for loc, found in by_location]
+        locations[line.product_id] = tuple((loc, part.quantity) for loc, part in parts)
+        explanation = "; ".join(f"location {loc}: {part.explanation}" for loc, part in parts)
+        out.append(
+            replace(
+                line,
+                quantity=sum(part.quantity for _loc, part in parts),
+                explanation=explanation[:2000],
+            )
+        )
+    return out, locations
 
 
 @write_transaction

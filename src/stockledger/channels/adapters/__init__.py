@@ -20,6 +20,7 @@ from .base import (
     QuantityToWrite,
 )
 from .manual import ManualAdapter
+from .vendure import VendureAdapter
 from .webhook import WebhookAdapter
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ def adapter_for(channel: SalesChannel) -> ChannelAdapter:
 
 register(ManualAdapter)
 register(WebhookAdapter)
+register(VendureAdapter)
 
 __all__ = [
     "ChannelAdapter",

@@ -22,6 +22,7 @@ from stockledger.channels.selectors import (
     writeback_preview_lines,
 )
 from stockledger.channels.services import (
+    channel_connect_vendure,
     channel_rule_delete,
     channel_rule_set,
     channel_set_locations,
@@ -80,6 +81,19 @@ class LocationsForm(forms.Form):
         return None
 
 
+class VendureForm(forms.Form):
+    admin_url = forms.CharField(
+        max_length=2000, label="Admin API URL", help_text="e.g. https://shop.example.com/admin-api"
+    )
+    username = forms.CharField(max_length=500, required=False, label="Administrator username")
+    password = forms.CharField(
+        max_length=500, required=False, label="Password", widget=forms.PasswordInput
+    )
+    token = forms.CharField(
+        max_length=500, required=False, label="Or a bearer token", widget=forms.PasswordInput
+    )
+
+
 class RuleForm(forms.Form):
     sku = forms.CharField(max_length=100, label="SKU")
     maximum = forms.IntegerField(required=False, min_value=0, max_value=BIG, label="Maximum")
@@ -124,12 +138,20 @@ def _page(request: HttpRequest, channel: SalesChannel, status: int = 200, **form
         "warehouses_form": forms_.get("warehouses_form") or WarehousesForm(detail=detail),
         "locations_form": forms_.get("locations_form") or LocationsForm(detail=detail),
         "rule_form": forms_.get("rule_form") or RuleForm(),
+        "vendure_form": forms_.get("vendure_form")
+        or VendureForm(initial={"admin_url": getattr(_vendure(channel), "admin_url", "")}),
         "preview": [(line, written.get(line.product_id)) for line in preview],
         "entries": entries,
         "log_rows": LOG_ROWS,
         "health": channel_health(channel=channel),
     }
     return render(request, "web/channels/detail.html", context, status=status)
+
+
+def _vendure(channel: SalesChannel):
+    from stockledger.channels.models import VendureSettings
+
+    return VendureSettings.objects.filter(channel=channel).only("admin_url").first()
 
 
 @company_required
@@ -242,6 +264,21 @@ def channel_action(request: HttpRequest, channel_id: int, action: str) -> HttpRe
                 "Recent runs.",
             )
         return redirect("web:channel_detail", channel.id)
+    if action == "vendure":
+        form = VendureForm(request.POST)
+        if form.is_valid():
+            try:
+                channel_connect_vendure(company=company, channel=channel, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    "Connected to Vendure: the worker imports its orders, reads its quantities "
+                    "and writes back per mapped stock location from now on.",
+                )
+                return redirect("web:channel_detail", channel.id)
+        return _page(request, channel, 422, vendure_form=form)
     if action == "resume":
         channel_sync_resume(company=company, channel=channel)
         messages.success(request, "Sync resumed: every automatic run is due now.")
