@@ -161,6 +161,7 @@ MEASUREMENT_ORDER = (
     "log_page",
     "export_memory",
     "concurrent_writers",
+    "vendure_sync",
 )
 
 

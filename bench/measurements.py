@@ -1,6 +1,6 @@
 """The measurements `bench/run.py` knows, by name, with the engines each runs on."""
 
-from . import exports, http_paths, orders_bulk, writes
+from . import exports, http_paths, orders_bulk, vendure_sync, writes
 from .harness import ENGINES
 
 BOTH = ENGINES
@@ -13,4 +13,6 @@ MEASUREMENTS = {
     "export_memory": (exports.export_memory, BOTH),
     # One hot SKU under 8 writers is a PostgreSQL question: SQLite has one writer at a time.
     "concurrent_writers": (writes.concurrent_writers, ("postgresql",)),
+    # A real Vendure store beside (it needs the PostgreSQL server itself): run once.
+    "vendure_sync": (vendure_sync.vendure_sync, ("postgresql",)),
 }
