@@ -241,8 +241,15 @@ def _configure_new_channels() -> None:
 
 
 def _pending(channel_id: int, kind: str) -> bool:
+    """A run of this kind is queued (and not so old that its task must have been lost with a
+    killed worker: then a new one is enqueued)."""
+    from .sync import STALE_RUN
+
     return ChannelSync.objects.filter(
-        channel_id=channel_id, kind=kind, status=ChannelSync.Status.QUEUED
+        channel_id=channel_id,
+        kind=kind,
+        status=ChannelSync.Status.QUEUED,
+        started_at__gt=timezone.now() - STALE_RUN,
     ).exists()
 
 
