@@ -259,3 +259,36 @@ def test_connecting_a_vendure_store_in_the_page_schedules_its_sync_without_calli
     assert body["adapter"] == "vendure" and "pw" not in str(body)
     page = signed_in_client.get(f"/channels/{channel.id}/").content.decode()
     assert "https://shop.example/admin-api" in page and 'value="pw"' not in page
+
+
+def test_a_channel_request_waits_at_most_10_s_and_never_past_the_runs_budget(channel, api):
+    import time
+
+    from stockledger.channels.adapters import adapter_for
+
+    adapter = adapter_for(channel)
+    assert adapter.request_timeout(30) == 10
+    adapter.deadline = time.monotonic() + 2
+    assert adapter.request_timeout(5) <= 2
+    adapter.deadline = time.monotonic() - 1
+    assert adapter.time_left() == 0
+    response = api.put(
+        f"/sales-channels/{channel.id}/webhook",
+        {"url": "https://example.com/hook", "timeout_seconds": 11},
+    )
+    assert response.status_code == 422
+    assert "between 0.1 and 10" in response.json()["detail"]
+
+
+def test_a_webhook_run_stops_sending_when_its_budget_is_used_up(
+    company, channel, warehouses, product_factory
+):
+    import time
+
+    product_factory("MUG")
+    from stockledger.channels.services import channel_set_webhook
+    from stockledger.channels.sync import channel_writeback_run
+
+    channel_set_webhook(company=company, channel=channel, url="http://192.0.2.1:9/hook")
+    run = channel_writeback_run(company=company, channel=channel, deadline=time.monotonic() - 1)
+    assert run.status == "failed" and "time budget" in run.error
