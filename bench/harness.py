@@ -163,6 +163,7 @@ MEASUREMENT_ORDER = (
     "stock_on_date",
     "count_import",
     "concurrent_writers",
+    "vendure_sync",
 )
 
 

@@ -1,6 +1,6 @@
 """The measurements `bench/run.py` knows, by name, with the engines each runs on."""
 
-from . import exports, http_paths, imports, orders_bulk, stock_on_date, writes
+from . import exports, http_paths, imports, orders_bulk, stock_on_date, vendure_sync, writes
 from .harness import ENGINES
 
 BOTH = ENGINES
@@ -15,4 +15,6 @@ MEASUREMENTS = {
     "count_import": (imports.count_import, BOTH),
     # One hot SKU under 8 writers is a PostgreSQL question: SQLite has one writer at a time.
     "concurrent_writers": (writes.concurrent_writers, ("postgresql",)),
+    # A real Vendure store beside (it needs the PostgreSQL server itself): run once.
+    "vendure_sync": (vendure_sync.vendure_sync, ("postgresql",)),
 }

@@ -108,7 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     entries = [
         e
         for e in load_results(args.results)
-        if e["engine"] in engines and (not args.only or e["name"] in args.only)
+        if e["engine"] in engines
+        # vendure_sync writes vendure_writeback_latency and vendure_order_import.
+        and (
+            not args.only
+            or e["name"] in args.only
+            or e["name"].split("_")[0] + "_sync" in args.only
+        )
     ]
     print_table(
         f"summary ({args.size}, {time.perf_counter() - started:.0f} s) -> {args.results}",

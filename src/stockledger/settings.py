@@ -184,6 +184,23 @@ TASKS = {
     }
 }
 
+# Sales channel sync (channels/jobs.py): the worker's scheduler ticks every TICK seconds; a stock
+# change reaches a channel after DEBOUNCE seconds (batched); order polling, quantity read-back
+# and the full writeback pass run every ORDERS / READBACK / WRITEBACK seconds; failures back
+# off from BACKOFF seconds and suspend the channel after MAX_FAILURES in a row; one run's
+# requests stop after RUN seconds; at most COMPANY_WORKERS runs of one company at a time.
+STOCKLEDGER_SYNC_TICK_SECONDS = float(os.environ.get("STOCKLEDGER_SYNC_TICK_SECONDS", "2"))
+STOCKLEDGER_SYNC_DEBOUNCE_SECONDS = float(os.environ.get("STOCKLEDGER_SYNC_DEBOUNCE_SECONDS", "5"))
+STOCKLEDGER_SYNC_ORDERS_SECONDS = int(os.environ.get("STOCKLEDGER_SYNC_ORDERS_SECONDS", "60"))
+STOCKLEDGER_SYNC_READBACK_SECONDS = int(os.environ.get("STOCKLEDGER_SYNC_READBACK_SECONDS", "3600"))
+STOCKLEDGER_SYNC_WRITEBACK_SECONDS = int(
+    os.environ.get("STOCKLEDGER_SYNC_WRITEBACK_SECONDS", "3600")
+)
+STOCKLEDGER_SYNC_BACKOFF_SECONDS = float(os.environ.get("STOCKLEDGER_SYNC_BACKOFF_SECONDS", "30"))
+STOCKLEDGER_SYNC_MAX_FAILURES = int(os.environ.get("STOCKLEDGER_SYNC_MAX_FAILURES", "5"))
+STOCKLEDGER_SYNC_RUN_SECONDS = float(os.environ.get("STOCKLEDGER_SYNC_RUN_SECONDS", "120"))
+STOCKLEDGER_SYNC_COMPANY_WORKERS = int(os.environ.get("STOCKLEDGER_SYNC_COMPANY_WORKERS", "2"))
+
 # Export files: where finished files are published, and how long they are kept.
 STOCKLEDGER_EXPORTS_DIR = Path(
     os.environ.get("STOCKLEDGER_EXPORTS_DIR", STOCKLEDGER_HOME / "exports")

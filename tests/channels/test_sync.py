@@ -9,6 +9,7 @@ from stockledger.channels.models import ChannelSkuState, ChannelSync
 from stockledger.channels.services import channel_rule_set, channel_set_writeback_warehouses
 from stockledger.channels.sync import channel_quantities_import, channel_writeback_run
 from stockledger.core.errors import Conflict, InvalidInput
+from tests.channel_jobs import run_channel_jobs
 
 RECORDED = "recorded: no push connector; read from the API"
 
@@ -228,10 +229,14 @@ def test_a_second_run_while_one_is_running_is_refused_and_a_stale_one_is_closed(
 def test_api_import_and_writeback_run(api, channel, shop, log_of):
     # An empty body is allowed: every product.
     response = api.post(f"/sales-channels/{channel.id}/writeback-run", raw="")
-    assert response.status_code == 201, response.json()
-    run = response.json()
+    assert response.status_code == 202, response.json()
+    queued = response.json()
+    assert (queued["kind"], queued["status"], queued["products"]) == ("export", "queued", 0)
+    assert export_rows(log_of, shop["W-1"]) == []  # the request itself wrote nothing
+    run_channel_jobs()
+    run = api.get(f"/sales-channels/{channel.id}/syncs/{queued['id']}").json()
     assert (run["kind"], run["status"], run["products"]) == ("export", "recorded", 5)
-    assert run["event_id"] == f"export-{run['id']}"
+    assert run["event_id"] == f"export-{run['id']}" == queued["event_id"]
 
     response = api.post(
         f"/sales-channels/{channel.id}/quantities",
@@ -335,8 +340,10 @@ def test_api_sync_of_another_companys_channel_is_not_found(other_api, channel, s
     assert db_dump() == before
 
 
-def test_api_refuses_a_run_while_another_is_running_with_409(api, company, channel, shop):
-    ChannelSync.objects.create(
+def test_a_queued_run_waits_while_another_run_of_the_channel_is_running(
+    api, company, channel, shop, log_of
+):
+    busy = ChannelSync.objects.create(
         company=company,
         channel=channel,
         kind="export",
@@ -344,8 +351,19 @@ def test_api_refuses_a_run_while_another_is_running_with_409(api, company, chann
         started_at=timezone.now(),
     )
     response = api.post(f"/sales-channels/{channel.id}/writeback-run", {"skus": ["W-1"]})
-    assert response.status_code == 409
-    assert "already running" in response.json()["detail"]
+    assert response.status_code == 202
+    queued = response.json()
+    results = run_channel_jobs(limit=3)
+    assert all(r.startswith("deferred:") and "is running" in r for r in results), results
+    assert api.get(f"/sales-channels/{channel.id}/syncs/{queued['id']}").json()["status"] == (
+        "queued"
+    )
+    assert export_rows(log_of, shop["W-1"]) == []
+    ChannelSync.objects.filter(pk=busy.pk).update(status="delivered", finished_at=timezone.now())
+    run_channel_jobs()
+    run = api.get(f"/sales-channels/{channel.id}/syncs/{queued['id']}").json()
+    assert (run["status"], run["products"]) == ("recorded", 1)
+    assert len(export_rows(log_of, shop["W-1"])) == 1
 
 
 def test_the_settings_page_selector_gathers_warehouses_mapping_rules_and_runs(
@@ -386,5 +404,8 @@ def test_the_openapi_schema_documents_the_channel_endpoints(api):
         "/api/v1/sales-channels/{channel_id}/quantities",
         "/api/v1/sales-channels/{channel_id}/writeback-run",
         "/api/v1/sales-channels/{channel_id}/webhook",
+        "/api/v1/sales-channels/{channel_id}/syncs/{sync_id}",
+        "/api/v1/sales-channels/{channel_id}/health",
+        "/api/v1/sales-channels/{channel_id}/resume",
     ]:
         assert path in paths

@@ -13,6 +13,7 @@ import pytest
 from django.db import connections
 
 from stockledger.channels.models import ChannelSkuState
+from tests.channel_jobs import run_channel_jobs
 
 OK = "delivered: HTTP 200 OK on attempt 1"
 
@@ -83,9 +84,12 @@ def webhook_channel(api, channel, receiver, product_factory, warehouses, stock):
 
 
 def run(api, channel, body=None):
+    """Ask for a run (queued at once), let the worker deliver it, return the finished run."""
     response = api.post(f"/sales-channels/{channel.id}/writeback-run", body or {})
-    assert response.status_code == 201, response.json()
-    return response.json()
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "queued"
+    run_channel_jobs()
+    return api.get(f"/sales-channels/{channel.id}/syncs/{response.json()['id']}").json()
 
 
 def delivery_statuses(log_of, *products):
@@ -286,7 +290,9 @@ def test_the_secret_is_shown_at_creation_readable_by_the_owner_and_rotatable(
     assert rotated != secret and api.get(url).json()["secret"] == rotated
     api.put(f"/sales-channels/{created['id']}/webhook", {"url": receiver.url})
     response = api.post(f"/sales-channels/{created['id']}/writeback-run", {})
-    assert response.json()["status"] == "delivered"
+    run_channel_jobs()
+    finished = api.get(f"/sales-channels/{created['id']}/syncs/{response.json()['id']}")
+    assert finished.json()["status"] == "delivered"
     [(_path, headers, body)] = receiver.requests
     assert headers["X-Stockledger-Signature"] == receiver.sign(rotated, body)
     # A second channel has its own secret.

@@ -7,16 +7,19 @@ from pydantic import StrictInt
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.errors import NotFound
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
 from .adapters.webhook import SIGNATURE_HEADER
+from .jobs import channel_sync_enqueue, channel_sync_resume, channel_writeback_enqueue
 from .models import ChannelSync, SalesChannel, WritebackRule
 from .selectors import (
     ChannelDetail,
     channel_detail,
     channel_for,
+    channel_health,
     channel_rules,
     channel_syncs,
     channel_written,
@@ -24,6 +27,7 @@ from .selectors import (
     writeback_preview_lines,
 )
 from .services import (
+    channel_connect_vendure,
     channel_create,
     channel_rule_delete,
     channel_rule_set,
@@ -32,7 +36,7 @@ from .services import (
     channel_set_webhook,
     channel_set_writeback_warehouses,
 )
-from .sync import channel_quantities_import, channel_writeback_run
+from .sync import channel_quantities_import
 
 router = Router(tags=["sales channels"])
 
@@ -213,7 +217,7 @@ def put_locations(request, payload: LocationsIn, channel_id: int = id_path()):
 
 class WebhookIn(Schema):
     url: str | None = Field(..., description='http(s) URL; null or "" = manual (no push)')
-    timeout_seconds: float | None = Field(None, description="per attempt, 0.1 to 30 (5)")
+    timeout_seconds: float | None = Field(None, description="per attempt, 0.1 to 10 (5)")
 
 
 class SecretOut(Schema):
@@ -235,6 +239,31 @@ def put_webhook(request, payload: WebhookIn, channel_id: int = id_path()):
         channel=channel,
         url=payload.url,
         timeout_seconds=payload.timeout_seconds,
+    )
+    return _out(request, channel)
+
+
+class VendureIn(Schema):
+    admin_url: str = Field(..., max_length=2000, description="e.g. https://shop.example/admin-api")
+    username: str = Field("", max_length=500)
+    password: str = Field("", max_length=500, description="stored for the worker; never shown")
+    token: str = Field("", max_length=500, description="a bearer token instead of a login")
+
+
+@router.put(
+    "/sales-channels/{channel_id}/vendure",
+    response=ChannelOut,
+    summary="Connect the channel to a Vendure store (orders, read-back, writeback by the worker)",
+)
+def put_vendure(request, payload: VendureIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    channel_connect_vendure(
+        company=request.company,
+        channel=channel,
+        admin_url=payload.admin_url,
+        username=payload.username,
+        password=payload.password,
+        token=payload.token,
     )
     return _out(request, channel)
 
@@ -382,6 +411,9 @@ class SyncOut(Schema):
     delivered: int
     failed: int
     error: str
+    trigger: str = Field(
+        "", description='user (page or API), schedule, change (a stock change), "" direct'
+    )
 
 
 def sync_out(sync: ChannelSync) -> dict:
@@ -396,6 +428,7 @@ def sync_out(sync: ChannelSync) -> dict:
         "delivered": sync.delivered,
         "failed": sync.failed,
         "error": sync.error,
+        "trigger": sync.trigger,
     }
 
 
@@ -417,21 +450,112 @@ def post_quantities(request, payload: QuantitiesIn, channel_id: int = id_path())
 
 @router.post(
     "/sales-channels/{channel_id}/writeback-run",
-    response={201: SyncOut},
-    summary="Compute and write back quantities (export rows); a failed delivery is in the run",
+    response={202: SyncOut},
+    summary="Queue a writeback run (the worker computes and writes; export rows); follow it "
+    "at GET /sales-channels/{id}/syncs/{sync_id}",
 )
 def post_writeback_run(
     request, channel_id: int = id_path(), payload: WritebackRunIn | None = Body(None)
 ):
     channel = channel_for(company=request.company, channel_id=channel_id)
     payload = payload or WritebackRunIn()
-    sync = channel_writeback_run(
+    sync = channel_writeback_enqueue(
         company=request.company,
         channel=channel,
         skus=payload.skus,
         only_changed=payload.only_changed,
     )
-    return Status(201, sync_out(sync))
+    return Status(202, sync_out(sync))
+
+
+class SyncRunIn(Schema):
+    kind: str = Field(..., pattern="^(orders|import)$", description="orders or import")
+
+
+@router.post(
+    "/sales-channels/{channel_id}/sync-run",
+    response={202: SyncOut},
+    summary="Queue an order import (orders) or quantity read-back (import) from the channel",
+)
+def post_sync_run(request, payload: SyncRunIn, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    sync = channel_sync_enqueue(company=request.company, channel=channel, kind=payload.kind)
+    return Status(202, sync_out(sync))
+
+
+@router.get(
+    "/sales-channels/{channel_id}/syncs/{sync_id}",
+    response=SyncOut,
+    summary="One run of the channel (queued, running, or its outcome)",
+)
+def get_sync(request, channel_id: int = id_path(), sync_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    sync = ChannelSync.objects.filter(company=request.company, channel=channel, pk=sync_id).first()
+    if sync is None:
+        raise NotFound(f"sync run {sync_id} not found")
+    return sync_out(sync)
+
+
+class HealthOut(Schema):
+    automatic: list[str] = Field(
+        ..., description="what runs on its own: orders, readback, writeback"
+    )
+    last_order_import: SyncOut | None
+    last_readback: SyncOut | None
+    last_writeback: SyncOut | None
+    pending_changes_since: datetime | None = Field(
+        ..., description="a stock change not yet written back, since"
+    )
+    queued_runs: int
+    drift: int = Field(..., description="SKUs whose last read-back differed from what we wrote")
+    consecutive_failures: int
+    last_error: str
+    last_error_at: datetime | None
+    sync_suspended: bool
+    suspended_at: datetime | None
+    suspended_reason: str
+    next_runs: dict[str, datetime]
+
+
+def health_out(channel: SalesChannel) -> dict:
+    h = channel_health(channel=channel)
+    return {
+        "automatic": h.automatic,
+        "last_order_import": sync_out(h.last_orders) if h.last_orders else None,
+        "last_readback": sync_out(h.last_readback) if h.last_readback else None,
+        "last_writeback": sync_out(h.last_writeback) if h.last_writeback else None,
+        "pending_changes_since": h.pending_since,
+        "queued_runs": h.queued,
+        "drift": h.drift,
+        "consecutive_failures": h.failures,
+        "last_error": h.last_error,
+        "last_error_at": h.last_error_at,
+        "sync_suspended": h.suspended,
+        "suspended_at": h.suspended_at,
+        "suspended_reason": h.suspended_reason,
+        "next_runs": h.next_runs,
+    }
+
+
+@router.get(
+    "/sales-channels/{channel_id}/health",
+    response=HealthOut,
+    summary="How the channel's sync is doing: last runs, pending changes, drift, suspension",
+)
+def get_health(request, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    return health_out(channel)
+
+
+@router.post(
+    "/sales-channels/{channel_id}/resume",
+    response=HealthOut,
+    summary="Resume a channel whose sync was suspended after repeated failures",
+)
+def post_resume(request, channel_id: int = id_path()):
+    channel = channel_for(company=request.company, channel_id=channel_id)
+    channel_sync_resume(company=request.company, channel=channel)
+    return health_out(channel)
 
 
 class SyncListOut(Schema):

@@ -31,6 +31,7 @@ class AdapterName(models.TextChoices):
     MANUAL = "manual", "Recorded for a connector to read"
     WEBHOOK = "webhook", "HTTP webhook"
     SHOPIFY = "shopify", "Shopify store"
+    VENDURE = "vendure", "Vendure store"
 
 
 class WritebackStatus(models.TextChoices):
@@ -140,8 +141,10 @@ class ChannelSync(CompanyScoped):
     class Kind(models.TextChoices):
         IMPORT = "import"
         EXPORT = "export"
+        ORDERS = "orders"  # an order import from the channel (its rows carry the order numbers)
 
     class Status(models.TextChoices):
+        QUEUED = "queued"  # enqueued for the worker (a page, the API or the scheduler asked)
         RUNNING = "running"
         RECORDED = "recorded"
         DELIVERED = "delivered"
@@ -157,6 +160,11 @@ class ChannelSync(CompanyScoped):
     delivered = models.PositiveIntegerField(default=0)  # export: pushed and accepted
     failed = models.PositiveIntegerField(default=0)  # export: not delivered
     error = models.TextField(blank=True, default="")
+    # Who asked: "user" (a page or the API), "schedule" (the hourly pass), "change" (a stock
+    # change altered what the channel should show), "" (a direct call).
+    trigger = models.CharField(max_length=10, blank=True, default="")
+    # export runs asked for by a user or the API: only these SKUs / only changed quantities.
+    options = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["channel", "kind", "-id"], name="channels_sync_recent")]
@@ -236,3 +244,66 @@ class ExternalOrder(CompanyScoped):
                 fields=["channel", "external_id"], name="channels_external_order_once"
             )
         ]
+class SyncKind(models.TextChoices):
+    """What the scheduler runs for a channel on its own."""
+
+    ORDERS = "orders", "Order import"
+    READBACK = "readback", "Quantity read-back"
+    WRITEBACK = "writeback", "Full writeback"
+
+
+class ChannelSchedule(CompanyScoped):
+    """When a channel's next automatic run of one kind is due (survives restarts).
+
+    The scheduler claims a due row with a conditional UPDATE (next_run_at <= now) that moves
+    next_run_at on, and enqueues the run in the same transaction: however many workers tick,
+    each due run is enqueued once.
+    """
+
+    channel = models.ForeignKey(SalesChannel, on_delete=models.CASCADE, related_name="schedules")
+    kind = models.CharField(max_length=10, choices=SyncKind.choices)
+    interval_seconds = models.PositiveIntegerField()
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "kind"], name="channels_schedule_once")
+        ]
+        indexes = [models.Index(fields=["next_run_at"], name="channels_schedule_due")]
+
+
+class ChannelSyncState(CompanyScoped):
+    """A channel's automatic sync: pending changes, failures, suspension, import cursor.
+
+    Its own row, not the channel's: the ledger marks it dirty inside every stock change's
+    transaction (after locking products), while writeback runs and settings changes lock the
+    channel row and then products; one row for both would deadlock them.
+    """
+
+    channel = models.OneToOneField(
+        SalesChannel, on_delete=models.CASCADE, related_name="sync_state"
+    )
+    # Set (if unset) by every stock change of the company; cleared when a writeback of the
+    # changed quantities is enqueued. Only for channels the scheduler writes to.
+    auto_writeback = models.BooleanField(default=False)
+    dirty_since = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)  # consecutive failed automatic runs
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_reason = models.TextField(blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    # The order import's cursor: the channel's own position (an updatedAt timestamp).
+    orders_cursor = models.CharField(max_length=100, blank=True, default="")
+
+
+class VendureSettings(CompanyScoped):
+    """How to reach a Vendure store's Admin API: its URL and an administrator's login (or a
+    bearer token). The password must be readable to log in, so it is stored as is and never
+    shown again (like the webhook secret)."""
+
+    channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="vendure")
+    admin_url = models.CharField(max_length=2000)
+    username = models.CharField(max_length=200, blank=True, default="")
+    password = models.CharField(max_length=500, blank=True, default="")
+    token = models.CharField(max_length=500, blank=True, default="")

@@ -113,3 +113,79 @@ def writeback_preview_lines(
     if not product_ids:
         return []
     return writeback_lines(company=company, channel=channel, product_ids=product_ids)
+
+
+@dataclass
+class ChannelHealth:
+    """How a channel's sync is doing, for its page, the top bar and the API."""
+
+    channel: SalesChannel
+    automatic: list[str]  # the kinds the scheduler runs (orders, readback, writeback)
+    last_orders: ChannelSync | None
+    last_readback: ChannelSync | None
+    last_writeback: ChannelSync | None
+    pending_since: object  # datetime | None: a stock change not yet written back
+    queued: int  # runs waiting for a worker
+    drift: int  # SKUs whose last read-back differed from what we last wrote
+    failures: int
+    last_error: str
+    last_error_at: object
+    suspended_at: object
+    suspended_reason: str
+    next_runs: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
+
+
+def _last(channel: SalesChannel, kind: str) -> ChannelSync | None:
+    return (
+        ChannelSync.objects.filter(channel=channel, kind=kind, finished_at__isnull=False)
+        .order_by("-id")
+        .first()
+    )
+
+
+def channel_health(*, channel: SalesChannel) -> ChannelHealth:
+    from stockledger.ledger.models import LogEntry
+
+    from .models import ChannelSchedule, ChannelSyncState
+
+    state = ChannelSyncState.objects.filter(channel=channel).first()
+    schedules = {s.kind: s.next_run_at for s in ChannelSchedule.objects.filter(channel=channel)}
+    readback = _last(channel, ChannelSync.Kind.IMPORT)
+    drift = 0
+    if readback is not None:
+        drift = LogEntry.objects.filter(
+            company_id=channel.company_id,
+            event_type="import",
+            event_id=readback.label,
+            cart_id=channel.id,
+            channel_differs=True,
+        ).count()
+    return ChannelHealth(
+        channel=channel,
+        automatic=sorted(schedules),
+        last_orders=_last(channel, ChannelSync.Kind.ORDERS),
+        last_readback=readback,
+        last_writeback=_last(channel, ChannelSync.Kind.EXPORT),
+        pending_since=state.dirty_since if state else None,
+        queued=ChannelSync.objects.filter(
+            channel=channel, status__in=[ChannelSync.Status.QUEUED, ChannelSync.Status.RUNNING]
+        ).count(),
+        drift=drift,
+        failures=state.failures if state else 0,
+        last_error=state.last_error if state else "",
+        last_error_at=state.last_error_at if state else None,
+        suspended_at=state.suspended_at if state else None,
+        suspended_reason=state.suspended_reason if state else "",
+        next_runs=schedules,
+    )
+
+
+def suspended_channels(*, company: Company) -> QuerySet[SalesChannel]:
+    """The company's channels whose sync is suspended (the top bar's banner)."""
+    return SalesChannel.objects.filter(
+        company=company, sync_state__suspended_at__isnull=False
+    ).order_by("name")

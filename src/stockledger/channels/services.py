@@ -22,7 +22,10 @@ from stockledger.warehouses.models import Warehouse
 from stockledger.warehouses.services import warehouse_by_id
 
 from .adapters import registered
+from .adapters.base import MAX_TIMEOUT_SECONDS
 from .adapters.webhook import check_webhook_url
+from .dirty import channel_mark_dirty
+from .jobs import channel_sync_configure
 from .models import (
     AdapterName,
     CartType,
@@ -30,6 +33,7 @@ from .models import (
     ChannelWarehouse,
     SalesChannel,
     ShopifySettings,
+    VendureSettings,
     WritebackRule,
     new_webhook_secret,
 )
@@ -230,6 +234,7 @@ def _set_writeback_warehouses(
         target=channel,
         changes={"writeback_warehouses": (_names(before), _names(warehouses))},
     )
+    channel_mark_dirty(channel_id=channel.id)
     return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
 
 
@@ -317,6 +322,7 @@ def _set_locations(
         target=channel,
         changes={f"location of {names[w]}": (before.get(w), mapping.get(w)) for w in changed},
     )
+    channel_mark_dirty(channel_id=channel.id)
     return _log_setting_change(company=company, channel=channel, user=user, note=_fit(note, 2000))
 
 
@@ -335,28 +341,31 @@ def channel_set_webhook(
 ) -> SalesChannel:
     """Deliver writebacks to `url` (http/https) as signed JSON; None or "" goes back to the
     manual adapter (quantities recorded for a connector to read). `timeout_seconds` (0.1 to
-    30, default 5) bounds each attempt. Logs nothing (it changes how quantities are sent,
+    10, default 5) bounds each attempt. Logs nothing (it changes how quantities are sent,
     not which). Refuses another scheme, credentials in the URL, a bad timeout."""
     if timeout_seconds is not None:
         if isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, (int, float)):
             raise InvalidInput("timeout_seconds must be a number", field="timeout_seconds")
-        if not 0.1 <= timeout_seconds <= 30:
+        if not 0.1 <= timeout_seconds <= MAX_TIMEOUT_SECONDS:
             raise InvalidInput(
-                "timeout_seconds must be between 0.1 and 30", field="timeout_seconds"
+                f"timeout_seconds must be between 0.1 and {MAX_TIMEOUT_SECONDS:g}",
+                field="timeout_seconds",
             )
     if url is None or (isinstance(url, str) and not url.strip()):
         clean_url, adapter = "", AdapterName.MANUAL
     else:
         clean_url, adapter = check_webhook_url(url, field="url"), AdapterName.WEBHOOK
-    return _save_channel(
-        channel,
-        webhook_url=clean_url,
-        adapter=adapter,
-        webhook_timeout_seconds=(
-            float(timeout_seconds)
-            if timeout_seconds is not None
-            else channel.webhook_timeout_seconds
-        ),
+    return _configured(
+        _save_channel(
+            channel,
+            webhook_url=clean_url,
+            adapter=adapter,
+            webhook_timeout_seconds=(
+                float(timeout_seconds)
+                if timeout_seconds is not None
+                else channel.webhook_timeout_seconds
+            ),
+        )
     )
 
 
@@ -371,7 +380,54 @@ def channel_set_adapter(*, company: Company, channel: SalesChannel, adapter: str
         and not ShopifySettings.objects.filter(channel=channel).exists()
     ):
         raise InvalidInput("connect Shopify first (shop domain and access token)", field="adapter")
-    return _save_channel(channel, adapter=adapter)
+    if adapter == AdapterName.VENDURE and not VendureSettings.objects.filter(channel=channel):
+        raise InvalidInput("connect the Vendure store first (PUT .../vendure)", field="adapter")
+    return _configured(_save_channel(channel, adapter=adapter))
+
+
+def _configured(channel: SalesChannel) -> SalesChannel:
+    """Schedule (or stop) the channel's automatic runs for its adapter."""
+    channel_sync_configure(channel=channel)
+    return channel
+
+
+def channel_connect_vendure(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    admin_url: str,
+    username: str = "",
+    password: str = "",
+    token: str = "",
+) -> SalesChannel:
+    """Connect the channel to a Vendure store's Admin API (its URL, e.g.
+    https://shop.example.com/admin-api, and an administrator's username and password, or a
+    bearer token) and switch it to the Vendure adapter: orders are polled, quantities read
+    back and written per mapped stock location by the worker from now on. The password or
+    token is stored for the worker to use and never shown again. Logs nothing."""
+    url = check_webhook_url(admin_url, field="admin_url")
+    username, password, token = (username or "").strip(), password or "", (token or "").strip()
+    if not token and not (username and password):
+        raise InvalidInput("give a username and password, or a token", field="username")
+    for name, value in (("username", username), ("password", password), ("token", token)):
+        if len(value) > 500:
+            raise InvalidInput(f"{name} is longer than 500 characters", field=name)
+    _save_vendure(company, channel, url, username, password, token)
+    return _configured(_save_channel(channel, adapter=AdapterName.VENDURE))
+
+
+@write_transaction
+def _save_vendure(company, channel, url, username, password, token) -> None:
+    VendureSettings.objects.update_or_create(
+        channel=channel,
+        defaults={
+            "company": company,
+            "admin_url": url,
+            "username": username,
+            "password": password,
+            "token": token,
+        },
+    )
 
 
 def channel_secret_rotate(*, company: Company, channel: SalesChannel) -> str:
@@ -464,6 +520,7 @@ def _save_rule(
             for key, value in values.items()
         },
     )
+    channel_mark_dirty(channel_id=channel.id)
     return rule
 
 
@@ -481,3 +538,4 @@ def channel_rule_delete(*, company: Company, channel: SalesChannel, product: Pro
         target=channel,
         changes={f"{product.sku} rule": ("set", None)},
     )
+    channel_mark_dirty(channel_id=channel.id)

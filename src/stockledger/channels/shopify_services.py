@@ -13,6 +13,7 @@ from stockledger.core.outbound import (
 from stockledger.core.secret_box import secret_hint, secret_seal
 from stockledger.ledger.services import write_transaction
 
+from .jobs import channel_sync_configure
 from .models import AdapterName, SalesChannel, ShopifySettings
 from .services import _locked
 
@@ -102,4 +103,7 @@ def _save_shopify(
         config.webhook_secret_sealed = secret_seal(secret)
     config.save()
     SalesChannel.objects.filter(pk=channel.pk).update(adapter=AdapterName.SHOPIFY)
+    channel.adapter = AdapterName.SHOPIFY
+    # The worker now imports its orders, reads back and writes back on its own schedule.
+    channel_sync_configure(channel=channel)
     return config

@@ -19,6 +19,7 @@ every quantity again.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -36,7 +37,7 @@ from stockledger.ledger.services import write_transaction
 from stockledger.ledger.stockbook import chunks
 
 from .adapters import Delivery, NotSupported, QuantityToWrite, adapter_for
-from .models import ChannelSkuState, ChannelSync, SalesChannel, WritebackStatus
+from .models import ChannelLocation, ChannelSkuState, ChannelSync, SalesChannel, WritebackStatus
 from .writeback import WritebackLine, writeback_lines
 
 BIG = 1_000_000_000
@@ -130,17 +131,24 @@ def _import(
     channel: SalesChannel,
     items: list[tuple[int, int]],
     read_at: datetime | None,
+    sync: ChannelSync | None = None,
 ) -> ChannelSync:
     now = timezone.now()
-    sync = ChannelSync.objects.create(
-        company=company,
-        channel=channel,
-        kind=ChannelSync.Kind.IMPORT,
-        status=ChannelSync.Status.RECORDED,
-        started_at=now,
-        finished_at=now,
-        products=len(items),
-    )
+    if sync is None:
+        sync = ChannelSync.objects.create(
+            company=company,
+            channel=channel,
+            kind=ChannelSync.Kind.IMPORT,
+            status=ChannelSync.Status.RECORDED,
+            started_at=now,
+            finished_at=now,
+            products=len(items),
+        )
+    else:
+        sync.status = ChannelSync.Status.RECORDED
+        sync.finished_at = now
+        sync.products = len(items)
+        sync.save(update_fields=["status", "finished_at", "products"])
     written = last_written(channel, [pid for pid, _q in items])
     rows = {}
     for product_id, shows in items:
@@ -166,13 +174,23 @@ def _import(
     return sync
 
 
-def channel_quantities_pull(*, company: Company, channel: SalesChannel) -> ChannelSync | None:
+def channel_quantities_pull(
+    *,
+    company: Company,
+    channel: SalesChannel,
+    sync: ChannelSync | None = None,
+    deadline: float | None = None,
+) -> ChannelSync | None:
     """Ask the channel's adapter which quantities it shows and record them as `import` rows
     (as `channel_quantities_import`). SKUs the channel lists that we do not know are skipped;
     None when it lists none we know. NotSupported (409) when the adapter cannot be read
-    (manual and webhook channels report through POST /sales-channels/{id}/quantities)."""
+    (manual and webhook channels report through POST /sales-channels/{id}/quantities).
+    `sync`: a queued run to record it in (the worker's); `deadline`: the adapter's budget."""
+    read_at = timezone.now()
     try:
-        shown = adapter_for(channel).read_quantities()
+        adapter = adapter_for(channel)
+        adapter.deadline = deadline
+        shown = adapter.read_quantities()
     except NotSupported as exc:
         raise Conflict(str(exc), field="adapter") from None
     known = {}
@@ -188,8 +206,16 @@ def channel_quantities_pull(*, company: Company, channel: SalesChannel) -> Chann
         if q.sku in known:
             items[known[q.sku]] = q.quantity  # a SKU listed twice: the last one counts
     if not items:
+        if sync is not None:
+            _finish_empty(sync, "the channel lists none of our SKUs")
         return None
-    return _import(company, channel, sorted(items.items()), None)
+    return _import(company, channel, sorted(items.items()), read_at, sync)
+
+
+def _finish_empty(sync: ChannelSync, note: str) -> None:
+    ChannelSync.objects.filter(pk=sync.pk).update(
+        status=ChannelSync.Status.RECORDED, finished_at=timezone.now(), products=0, error=note
+    )
 
 
 # --- writeback run --------------------------------------------------------------------------
@@ -201,8 +227,14 @@ def channel_writeback_run(
     channel: SalesChannel,
     skus: Sequence[str] | None = None,
     only_changed: bool = False,
+    sync: ChannelSync | None = None,
+    deadline: float | None = None,
 ) -> ChannelSync:
     """Compute each product's writeback quantity for the channel and write it back.
+
+    The network part runs in the worker: pages and the API enqueue (jobs.py) and the worker
+    calls this with the queued run as `sync` and the run's time budget as `deadline`
+    (time.monotonic(); the adapter stops starting requests after it).
 
     Products: all of the company's (kits included), or those of `skus`; with
     `only_changed`, only those whose quantity differs from the last written one.
@@ -225,15 +257,22 @@ def channel_writeback_run(
         adapter = adapter_for(channel)
     except NotSupported as exc:
         raise Conflict(str(exc), field="adapter") from None
-    sync = _claim_run(company, channel)
+    adapter.deadline = deadline
+    sync = _claim_run(company, channel, sync)
     try:
         lines = writeback_lines(company=company, channel=channel, product_ids=product_ids)
+        per_location: dict[int, tuple[tuple[str, int], ...]] = {}
+        if adapter.per_location:
+            lines, per_location = _per_location(company, channel, lines)
         if only_changed:
             last = last_written(channel, None if product_ids is None else product_ids)
             lines = [line for line in lines if last.get(line.product_id) != line.quantity]
         deliveries = (
             adapter.write_quantities(
-                [QuantityToWrite(line.sku, line.quantity) for line in lines],
+                [
+                    QuantityToWrite(line.sku, line.quantity, per_location.get(line.product_id, ()))
+                    for line in lines
+                ],
                 event_id=sync.label,
             )
             if lines
@@ -255,8 +294,50 @@ def channel_writeback_run(
         raise
 
 
+def _per_location(
+    company: Company, channel: SalesChannel, lines: list[WritebackLine]
+) -> tuple[list[WritebackLine], dict[int, tuple[tuple[str, int], ...]]]:
+    """Each mapped location is told its own warehouse's quantity (the channel's rule applied
+    per location); a product's line becomes their sum, its explanation lists them."""
+    mapping = list(
+        ChannelLocation.objects.filter(channel=channel)
+        .select_related("warehouse")
+        .order_by("warehouse_id")
+    )
+    if not mapping:
+        return lines, {}
+    ids = [line.product_id for line in lines]
+    by_location = [
+        (
+            m.location,
+            {
+                w.product_id: w
+                for w in writeback_lines(
+                    company=company, channel=channel, product_ids=ids, warehouse=m.warehouse
+                )
+            },
+        )
+        for m in mapping
+    ]
+    out, locations = [], {}
+    for line in lines:
+        parts = [(loc, found[line.product_id]) for loc, found in by_location]
+        locations[line.product_id] = tuple((loc, part.quantity) for loc, part in parts)
+        explanation = "; ".join(f"location {loc}: {part.explanation}" for loc, part in parts)
+        out.append(
+            replace(
+                line,
+                quantity=sum(part.quantity for _loc, part in parts),
+                explanation=explanation[:2000],
+            )
+        )
+    return out, locations
+
+
 @write_transaction
-def _claim_run(company: Company, channel: SalesChannel) -> ChannelSync:
+def _claim_run(
+    company: Company, channel: SalesChannel, queued: ChannelSync | None = None
+) -> ChannelSync:
     # (FOR NO KEY UPDATE: see services._locked.)
     SalesChannel.objects.select_for_update(no_key=True).filter(pk=channel.pk).first()
     now = timezone.now()
@@ -274,6 +355,14 @@ def _claim_run(company: Company, channel: SalesChannel) -> ChannelSync:
         finished_at=now,
         error=f"abandoned: did not finish within {int(STALE_RUN.total_seconds() // 60)} minutes",
     )
+    if queued is not None:
+        started = ChannelSync.objects.filter(pk=queued.pk, status=ChannelSync.Status.QUEUED).update(
+            status=ChannelSync.Status.RUNNING, started_at=now
+        )
+        if not started:
+            raise Conflict(f"writeback run {queued.label} is no longer queued")
+        queued.status, queued.started_at = ChannelSync.Status.RUNNING, now
+        return queued
     return ChannelSync.objects.create(
         company=company,
         channel=channel,

@@ -110,11 +110,16 @@ def rules_for(channel: SalesChannel, product_ids: Iterable[int] | None = None) -
 
 
 def writeback_lines(
-    *, company: Company, channel: SalesChannel, product_ids: Sequence[int] | None = None
+    *,
+    company: Company,
+    channel: SalesChannel,
+    product_ids: Sequence[int] | None = None,
+    warehouse: Warehouse | None = None,
 ) -> list[WritebackLine]:
     """Each product's writeback quantity for `channel` (all the company's products, kits
-    included, with `product_ids` None), oldest product first. Reads only."""
-    warehouses, chosen = writeback_warehouses(channel)
+    included, with `product_ids` None), oldest product first. Reads only. With `warehouse`:
+    that warehouse's own quantity (a location of a channel written per location)."""
+    warehouses, chosen = ([warehouse], True) if warehouse else writeback_warehouses(channel)
     where = describe_warehouses(warehouses, chosen)
     warehouse_ids = [w.id for w in warehouses]
 

@@ -25,6 +25,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from stockledger.catalog.models import Product, ProductKind
+from stockledger.channels.dirty import channels_mark_dirty
 from stockledger.core.errors import InsufficientStock, InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.warehouses.models import Stock, Warehouse
@@ -210,6 +211,9 @@ def ledger_record(
             values["committed"] = committed
             values["event_group"] = group
             entries.append(new_log_entry(values))
+    if book.dirty:
+        # What channels should show may have changed: the worker writes it back (no I/O here).
+        channels_mark_dirty(company_id=company.id)
     book.save()
     return insert_entries(entries)
 

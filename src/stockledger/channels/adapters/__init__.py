@@ -21,6 +21,7 @@ from .base import (
 )
 from .manual import ManualAdapter
 from .shopify import ShopifyAdapter
+from .vendure import VendureAdapter
 from .webhook import WebhookAdapter
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ def adapter_for(channel: SalesChannel) -> ChannelAdapter:
 register(ManualAdapter)
 register(WebhookAdapter)
 register(ShopifyAdapter)
+register(VendureAdapter)
 
 __all__ = [
     "ChannelAdapter",

@@ -26,6 +26,9 @@ class NotSupported(Exception):
 class QuantityToWrite:
     sku: str
     quantity: int
+    # For adapters that write per location (`per_location`): (channel location id, quantity)
+    # for each mapped warehouse; `quantity` is then their sum.
+    locations: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class ChannelAdapter(ABC):
     pushes: ClassVar[bool] = False
     can_read: ClassVar[bool] = False
     can_poll_orders: ClassVar[bool] = False
+    # Writes each mapped location's own quantity (QuantityToWrite.locations).
+    per_location: ClassVar[bool] = False
 
     def __init__(self, channel: SalesChannel) -> None:
         self.channel = channel

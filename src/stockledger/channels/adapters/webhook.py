@@ -13,8 +13,8 @@ the channel's webhook secret>` so the receiver can trust it (compare in constant
 
 Delivery: at most `STOCKLEDGER_WEBHOOK_BATCH` (1000) quantities per request; each request
 gets `STOCKLEDGER_WEBHOOK_ATTEMPTS` (3) attempts, waiting `STOCKLEDGER_WEBHOOK_BACKOFF_SECONDS`
-(1 s) x 2^n between them, each with the channel's timeout (5 s by default; it bounds the
-connect and every read). Connection errors, timeouts, 408, 429 and 5xx are retried; other
+(1 s) x 2^n between them, each with the channel's timeout (5 s by default, at most 10 s; it bounds
+the connect and every read), all within the run's time budget (adapter.deadline). Connection errors, timeouts, 408, 429 and 5xx are retried; other
 answers outside 2xx are final (the receiver refused). Redirects are not followed. When a batch
 fails every attempt, the later batches are not sent (the receiver is down) and say so.
 """
@@ -114,6 +114,7 @@ def _describe(status: int, error: str) -> str:
 class WebhookAdapter(ChannelAdapter):
     name = "webhook"
     label = "Webhook"
+    pushes = True
 
     def write_quantities(
         self, items: Sequence[QuantityToWrite], *, event_id: str
@@ -169,9 +170,12 @@ class WebhookAdapter(ChannelAdapter):
         }
         attempts = max(1, int(_setting("STOCKLEDGER_WEBHOOK_ATTEMPTS", 3)))
         backoff = float(_setting("STOCKLEDGER_WEBHOOK_BACKOFF_SECONDS", 1.0))
-        timeout = float(channel.webhook_timeout_seconds or 5.0)
         where = f" (batch {number} of {of})" if of > 1 else ""
         for attempt in range(1, attempts + 1):
+            if self.time_left() == 0:
+                what = "the run's time budget is used up"
+                return Delivery("failed", f"failed: not sent, {what}{where}", what, True)
+            timeout = self.request_timeout(float(channel.webhook_timeout_seconds or 5.0))
             status, error = _post_once(url, body, headers, timeout)
             what = _describe(status, error)
             if 200 <= status < 300:
@@ -180,7 +184,9 @@ class WebhookAdapter(ChannelAdapter):
             if not retryable:
                 return Delivery("failed", f"failed: {what}, not retried{where}", what)
             if attempt < attempts:
-                time.sleep(backoff * 2 ** (attempt - 1))
+                pause = backoff * 2 ** (attempt - 1)
+                left = self.time_left()
+                time.sleep(pause if left is None else min(pause, left))
         return Delivery(
             "failed", f"failed after {attempts} attempts: {what}{where}", what, unreachable=True
         )

@@ -141,3 +141,11 @@ def running_exports(company) -> int:
     from ..views.exports import active_exports
 
     return active_exports(company)
+
+
+@register.simple_tag
+def suspended_channels(company) -> list:
+    """The company's sales channels whose sync is suspended (the top bar's banner)."""
+    from stockledger.channels.selectors import suspended_channels as suspended
+
+    return list(suspended(company=company).only("id", "name")[:5])

@@ -9,6 +9,11 @@ from django.views.decorators.http import require_POST
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.channels.jobs import (
+    channel_sync_enqueue,
+    channel_sync_resume,
+    channel_writeback_enqueue,
+)
 from stockledger.channels.models import (
     ChannelSkuState,
     InboundWebhook,
@@ -18,17 +23,18 @@ from stockledger.channels.models import (
 )
 from stockledger.channels.selectors import (
     channel_detail,
+    channel_health,
     channels_for,
     writeback_preview_lines,
 )
 from stockledger.channels.services import (
+    channel_connect_vendure,
     channel_rule_delete,
     channel_rule_set,
     channel_set_locations,
     channel_set_writeback_warehouses,
 )
 from stockledger.channels.shopify_services import channel_connect_shopify
-from stockledger.channels.sync import channel_writeback_run
 from stockledger.core.errors import DomainError
 from stockledger.ledger.models import DocumentType, LogEntry
 
@@ -81,6 +87,19 @@ class LocationsForm(forms.Form):
             if index < len(filled):
                 return filled[index]
         return None
+
+
+class VendureForm(forms.Form):
+    admin_url = forms.CharField(
+        max_length=2000, label="Admin API URL", help_text="e.g. https://shop.example.com/admin-api"
+    )
+    username = forms.CharField(max_length=500, required=False, label="Administrator username")
+    password = forms.CharField(
+        max_length=500, required=False, label="Password", widget=forms.PasswordInput
+    )
+    token = forms.CharField(
+        max_length=500, required=False, label="Or a bearer token", widget=forms.PasswordInput
+    )
 
 
 class RuleForm(forms.Form):
@@ -167,12 +186,21 @@ def _page(request: HttpRequest, channel: SalesChannel, status: int = 200, **form
         "warehouses_form": forms_.get("warehouses_form") or WarehousesForm(detail=detail),
         "locations_form": forms_.get("locations_form") or LocationsForm(detail=detail),
         "rule_form": forms_.get("rule_form") or RuleForm(),
+        "vendure_form": forms_.get("vendure_form")
+        or VendureForm(initial={"admin_url": getattr(_vendure(channel), "admin_url", "")}),
         "preview": [(line, written.get(line.product_id)) for line in preview],
         "entries": entries,
         "log_rows": LOG_ROWS,
         **_shopify_context(request, channel, forms_.get("shopify_form")),
+        "health": channel_health(channel=channel),
     }
     return render(request, "web/channels/detail.html", context, status=status)
+
+
+def _vendure(channel: SalesChannel):
+    from stockledger.channels.models import VendureSettings
+
+    return VendureSettings.objects.filter(channel=channel).only("admin_url").first()
 
 
 @company_required
@@ -286,16 +314,40 @@ def channel_action(request: HttpRequest, channel_id: int, action: str) -> HttpRe
                 messages.success(request, "Shopify connection saved.")
                 return redirect("web:channel_detail", channel.id)
         return _page(request, channel, 422, shopify_form=form)
-    if action == "writeback":
+    if action in ("writeback", "orders", "readback"):
+        # Never talk to the channel in a request: queue the run; the worker does it.
         try:
-            run = channel_writeback_run(company=company, channel=channel)
+            if action == "writeback":
+                run = channel_writeback_enqueue(company=company, channel=channel)
+            else:
+                kind = "orders" if action == "orders" else "import"
+                run = channel_sync_enqueue(company=company, channel=channel, kind=kind)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            text = f"Writeback run {run.label}: {run.get_status_display().lower()}, "
-            text += f"{run.products} export rows logged"
-            if run.error:
-                text += f" ({run.error})"
-            messages.success(request, text + ".")
+            messages.success(
+                request,
+                f"Run {run.label} queued: the worker runs it shortly; its outcome shows under "
+                "Recent runs.",
+            )
+        return redirect("web:channel_detail", channel.id)
+    if action == "vendure":
+        form = VendureForm(request.POST)
+        if form.is_valid():
+            try:
+                channel_connect_vendure(company=company, channel=channel, **form.cleaned_data)
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    "Connected to Vendure: the worker imports its orders, reads its quantities "
+                    "and writes back per mapped stock location from now on.",
+                )
+                return redirect("web:channel_detail", channel.id)
+        return _page(request, channel, 422, vendure_form=form)
+    if action == "resume":
+        channel_sync_resume(company=company, channel=channel)
+        messages.success(request, "Sync resumed: every automatic run is due now.")
         return redirect("web:channel_detail", channel.id)
     raise Http404("no such action")

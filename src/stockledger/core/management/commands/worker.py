@@ -11,11 +11,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, interval=0.5, **options):
+        from stockledger.channels.jobs import start_scheduler_thread
         from stockledger.exports.maintenance import start_maintenance_thread
 
-        # Beside the task loop: settle exports whose worker died, expire old export files.
+        # Beside the task loop: settle exports whose worker died, expire old export files,
+        # and enqueue the sales channels' automatic sync runs when they are due.
         stop = start_maintenance_thread()
+        stop_scheduler = start_scheduler_thread()
         try:
             call_command("db_worker", interval=interval, reload=False)
         finally:
             stop.set()
+            stop_scheduler.set()
