@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test test-sqlite test-postgres lint check browser-deps bench bench-deps screenshots clean
+.PHONY: install run test test-sqlite test-postgres lint check browser-deps a11y-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -33,15 +33,25 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need /usr/bin/chromium (apt-get install chromium)"; fi; }
 
+# axe-core for the accessibility page walk, pinned by tests/a11y/package-lock.json (npm ci).
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+a11y-deps:
+	@if [ -f $(AXE) ] && [ $(AXE) -nt tests/a11y/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/a11y --no-audit --no-fund --silent && touch $(AXE); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAIL: npm is required under CI (the accessibility test needs axe-core)"; exit 1; \
+	else echo "SKIPPED: axe-core not installed - no npm (the accessibility test will skip)"; fi
+
 test: install lint check
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
 
-test-sqlite: install
+test-sqlite: install a11y-deps
 	@echo "== tests on SQLite"
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install a11y-deps
 	@echo "== tests on PostgreSQL ($(PG_URL))"
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('/stockledger','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
 	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
