@@ -100,9 +100,7 @@ def _static_files_from_the_packages():
     from django.test.utils import override_settings
 
     storages = {**settings.STORAGES}
-    storages["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    storages["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     with override_settings(STORAGES=storages, WHITENOISE_USE_FINDERS=True):
         yield
 
