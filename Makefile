@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test test-quick test-nightly test-sqlite test-postgres lint check browser-deps bench bench-deps screenshots clean
+.PHONY: install run test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps store-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -24,7 +24,9 @@ $(VENDURE_STORE)/node_modules/.package-lock.json: $(VENDURE_STORE)/package-lock.
 	elif [ "$$CI" = "true" ]; then echo "FAIL: Node.js (npm) is required under CI for the Vendure store"; exit 1; \
 	else echo "SKIPPED: Vendure test store - Node.js (npm) is not installed; its tests will be skipped"; fi
 
-install: $(BIN)/stockledger $(VENDURE_STORE)/node_modules/.package-lock.json
+store-deps: $(VENDURE_STORE)/node_modules/.package-lock.json
+
+install: $(BIN)/stockledger
 
 run: install
 	$(BIN)/stockledger serve --demo-if-empty
@@ -43,9 +45,19 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need /usr/bin/chromium (apt-get install chromium)"; fi; }
 
+# axe-core for the accessibility page walk, pinned by tests/a11y/package-lock.json (npm ci).
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+a11y-deps:
+	@if [ -f $(AXE) ] && [ $(AXE) -nt tests/a11y/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/a11y --no-audit --no-fund --silent && touch $(AXE); \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "FAIL: npm is required under CI (the accessibility test needs axe-core)"; exit 1; \
+	else echo "SKIPPED: axe-core not installed - no npm (the accessibility test will skip)"; fi
+
 # The two engines' passes share nothing (own STOCKLEDGER_HOME, own database): they run side by
 # side, each into its own log, printed whole when both are done. TEST_SERIAL=1 runs them in turn.
-test: install lint check
+test: install a11y-deps store-deps lint check
 ifeq ($(TEST_SERIAL),1)
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
@@ -61,11 +73,11 @@ else
 	test $$rs = 0 && test $$rp = 0
 endif
 
-test-sqlite: install
+test-sqlite: install a11y-deps
 	@echo "== tests on SQLite"
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install a11y-deps store-deps
 	@echo "== tests on PostgreSQL ($(PG_URL))"
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('/stockledger','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
 	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
@@ -92,7 +104,7 @@ bench-deps:
 
 # BENCH_ARGS: --quick (small sizes), --engine sqlite|postgresql, --only NAME[,NAME], --fresh.
 # PostgreSQL: database sl_bench_<size> on the server of PG_URL.
-bench: install bench-deps
+bench: install bench-deps store-deps
 	PG_URL=$(PG_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 screenshots: install browser-deps

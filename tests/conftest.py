@@ -87,6 +87,24 @@ class ApiClient:
         return self.request("DELETE", path, **kw)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_from_the_packages():
+    """Tests serve static files from the app packages under their plain names, as DEBUG does.
+
+    Production uses hashed names from `collectstatic` (settings.STORAGES). The browser tests'
+    live server serves /static/ through Django's finders, which know no hashed names, and a
+    test run should not need a collectstatic step first; tests/web/test_static_files.py
+    checks the production storage itself.
+    """
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    storages = {**settings.STORAGES}
+    storages["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES=storages, WHITENOISE_USE_FINDERS=True):
+        yield
+
+
 @pytest.fixture
 def company_factory(db):
     from stockledger.core.services import company_create

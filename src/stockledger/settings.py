@@ -71,7 +71,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # /api/ only: 413 for large bodies, 429 per token, JSON for every error.
     "stockledger.core.middleware.ApiGuardMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Static files: hashed names, gzip/Brotli, a year's immutable cache (core/static.py).
+    "stockledger.core.static.StaticFilesMiddleware",
+    # Pages and API answers gzipped (Django's BREACH mitigation pads each response).
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,8 +176,15 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = STOCKLEDGER_HOME / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Static files are served from the app packages directly (no collectstatic step to forget).
-WHITENOISE_USE_FINDERS = True
+# Hashed names (app.3f2a9c.css) with gzip and Brotli copies, written by `collectstatic`
+# (which `stockledger serve` runs at start) and served by WhiteNoise with a year's immutable
+# cache. Under DEBUG the files are served from the app packages directly.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True  # half the compressing; pages link hashed names only
 WHITENOISE_AUTOREFRESH = DEBUG
 
 TASKS = {

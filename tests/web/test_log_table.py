@@ -207,6 +207,6 @@ def test_a_kits_log_includes_its_components_rows_by_default(
     [row] = log_of(mug)
     html = signed_in.get(reverse("web:product_detail", args=[kit.id])).content.decode()
     assert row_ids(html) == [row.id]
-    assert '<td class="sku">MUG</td>' in html
+    assert '<td class="sku" data-label="SKU">MUG</td>' in html
     # Unticking "with components" (the form sends its other fields) shows the kit's own rows.
     assert row_ids(log_html(signed_in, kit, event_type="")) == []

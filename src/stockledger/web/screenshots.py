@@ -41,7 +41,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -223,6 +223,11 @@ def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
             phone_shooter = Shooter(phone, base, out)
             phone_shooter.open_product("MUG-ENM-12-BLK")
             phone_shooter.shot("27-phone-product", full_page=False)
+            phone.locator("#log-card").scroll_into_view_if_needed()
+            phone.evaluate("document.getElementById('log-card').scrollIntoView()")
+            phone_shooter.shot("29-phone-log", full_page=False)
+            phone.evaluate("document.getElementById('on-hand').scrollIntoView()")
+            phone_shooter.shot("30-phone-count", full_page=False)
             phone_shooter.go("/orders/")
             phone_shooter.shot("28-phone-orders", full_page=False)
             shooter.taken += phone_shooter.taken

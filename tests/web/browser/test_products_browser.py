@@ -138,7 +138,7 @@ def test_user_text_is_shown_as_text_never_run(page, company, warehouses, product
     assert page.evaluate("window.pwned") is None
 
 
-def test_on_a_phone_wide_tables_scroll_inside_their_box(new_page, user, stocked):
+def test_on_a_phone_the_log_fits_as_cards_and_nothing_scrolls_sideways(new_page, user, stocked):
     page = new_page(viewport={"width": 390, "height": 844})
     sign_in(page, user.username)
     page.goto(f"/products/{stocked.id}/")
@@ -146,4 +146,6 @@ def test_on_a_phone_wide_tables_scroll_inside_their_box(new_page, user, stocked)
     page_width = page.evaluate("document.documentElement.scrollWidth")
     assert page_width <= 390  # the page itself never scrolls sideways
     wrap = page.locator("#log .table-wrap")
-    assert wrap.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert wrap.evaluate("e => e.scrollWidth <= e.clientWidth")  # cards, not a cut table
+    assert page.locator("#log-table thead").is_hidden()
+    assert page.locator("#log-table td.change").first.is_visible()

@@ -49,9 +49,15 @@ class Command(BaseCommand):
         from waitress import serve
 
         from stockledger.core.models import Company
-        from stockledger.wsgi import application
+        from stockledger.core.static import collect_static_if_changed
 
         call_command("migrate", interactive=False, verbosity=0)
+        # Hashed, compressed static files for WhiteNoise (skipped when nothing changed).
+        if collect_static_if_changed():
+            self.stdout.write("Static files collected (hashed, gzip and Brotli).")
+        # Only now: WhiteNoise lists the static root's files when the application loads.
+        from stockledger.wsgi import application
+
         if demo_if_empty and not Company.objects.exists() and "demo" in get_commands():
             self.stdout.write("First start: loading demo data (stockledger demo)...")
             call_command("demo")
