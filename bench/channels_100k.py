@@ -61,7 +61,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor}, products: {args.products}", flush=True)
     tag = uuid.uuid4().hex[:8]
-    company, user, _ = company_create(name=f"Bench {tag}", username=f"bench-{tag}", password="bench-Pass-100k")
+    company, user, _ = company_create(
+        name=f"Bench {tag}", username=f"bench-{tag}", password="bench-Pass-100k"
+    )
     main = warehouse_create(company=company, name="Main")
     east = warehouse_create(company=company, name="East")
     kits = args.products // 100

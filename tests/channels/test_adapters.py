@@ -107,7 +107,9 @@ def test_a_connector_that_crashes_leaves_a_failed_run_and_no_export_rows(
 
 def test_only_installed_adapters_can_be_chosen(company, channel, db_dump):
     before = db_dump()
-    with pytest.raises(InvalidInput, match="adapter must be one of manual, shopify, vendure, webhook"):
+    with pytest.raises(
+        InvalidInput, match="adapter must be one of manual, shopify, vendure, webhook"
+    ):
         channel_set_adapter(company=company, channel=channel, adapter="shopify-live")
     with pytest.raises(InvalidInput, match="webhook URL first"):
         channel_set_adapter(company=company, channel=channel, adapter="webhook")

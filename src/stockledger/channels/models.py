@@ -244,6 +244,8 @@ class ExternalOrder(CompanyScoped):
                 fields=["channel", "external_id"], name="channels_external_order_once"
             )
         ]
+
+
 class SyncKind(models.TextChoices):
     """What the scheduler runs for a channel on its own."""
 

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0005_channel_sync_schedules'),
+        ("channels", "0005_channel_sync_schedules"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='saleschannel',
-            name='adapter',
-            field=models.CharField(choices=[('manual', 'Recorded for a connector to read'), ('webhook', 'HTTP webhook'), ('shopify', 'Shopify store'), ('vendure', 'Vendure store')], default='manual', max_length=40),
+            model_name="saleschannel",
+            name="adapter",
+            field=models.CharField(
+                choices=[
+                    ("manual", "Recorded for a connector to read"),
+                    ("webhook", "HTTP webhook"),
+                    ("shopify", "Shopify store"),
+                    ("vendure", "Vendure store"),
+                ],
+                default="manual",
+                max_length=40,
+            ),
         ),
     ]
