@@ -132,6 +132,16 @@ def world(tenant, warehouses, product_factory):
         # A second token per user: the one token operations may revoke.
         victims[role] = token_create(user=users[role], name="victim")[0].id
     assert User.objects.get(pk=owner.pk).role == "owner"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from stockledger.channels.jobs import channel_writeback_enqueue
+    from stockledger.imports.services import import_upload
+
+    run = channel_writeback_enqueue(company=company, channel=channel)
+    counts = SimpleUploadedFile(
+        "counts.csv", f"sku,warehouse,quantity\nPART-1,{main.name},5\n".encode()
+    )
+    job = import_upload(company=company, user=owner, kind="counts", upload=counts)
     ids = {
         "product_id": part.id,
         "po_id": po.id,
@@ -143,6 +153,9 @@ def world(tenant, warehouses, product_factory):
         "export_id": export.id,
         "user_id": target.id,
         "warehouse_id": main.id,
+        "sync_id": run.id,
+        "import_id": job.id,
+        "kind": "transfer",  # a line editor kind (web:line_row); an unknown hook kind
         "action": "x",
     }
     return {"users": users, "tokens": tokens, "victims": victims, "ids": ids}

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from stockledger.core.errors import Conflict, DomainError, InvalidInput
 from stockledger.core.models import Company, User
+from stockledger.core.permissions import permission_require
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.services import write_transaction
 
@@ -51,6 +52,7 @@ def import_upload(
     """
     if kind not in ImportKind.values:
         raise InvalidInput(f"kind must be one of {', '.join(ImportKind.values)}", field="kind")
+    _permission_for(user, kind)
     original = PurePath(getattr(upload, "name", "") or "upload").name[:255]
     fmt = EXTENSIONS.get(PurePath(original).suffix.lower())
     if fmt is None:
@@ -157,6 +159,14 @@ def import_check(job: Import) -> Import:
     return job
 
 
+def _permission_for(user: User | None, kind: str) -> None:
+    """Counts are a clerk's work; products and purchase orders are setup (manager and up)."""
+    if user is not None:
+        permission_require(user, "imports.counts")
+        if kind != ImportKind.COUNTS:
+            permission_require(user, "imports.setup")
+
+
 def import_confirm(
     *, company: Company, user: User | None, import_id: int, again: bool = False
 ) -> Import:
@@ -167,6 +177,7 @@ def import_confirm(
     kind): the message names the earlier import.
     """
     job = get_for_company(Import, company, import_id, label="import")
+    _permission_for(user, job.kind)
     if job.status != ImportStatus.READY:
         reasons = {
             ImportStatus.VALIDATING: "it is still being checked",
