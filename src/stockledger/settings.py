@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # /api/ POSTs with an Idempotency-Key: replay instead of running twice.
     "stockledger.core.idempotency.IdempotencyMiddleware",
+    # With a replica: reads stay on the primary briefly after a browser's write.
+    "stockledger.core.db_routing.ReadYourWritesMiddleware",
 ]
 
 ROOT_URLCONF = "stockledger.urls"
@@ -134,6 +136,21 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# An optional PostgreSQL streaming replica for reads (core/db_routing.py has the rule).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Tests: the replica streams the primary's test database, it creates none of its own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["stockledger.core.db_routing.ReplicaRouter"]
+# A replica further behind than this (seconds) is skipped; its lag is checked this often.
+STOCKLEDGER_REPLICA_MAX_LAG = float(os.environ.get("STOCKLEDGER_REPLICA_MAX_LAG", "5"))
+STOCKLEDGER_REPLICA_CHECK_SECONDS = float(os.environ.get("STOCKLEDGER_REPLICA_CHECK_SECONDS", "3"))
+# How long an export waits for the replica to replay up to the moment it was asked for.
+STOCKLEDGER_REPLICA_EXPORT_WAIT_SECONDS = float(
+    os.environ.get("STOCKLEDGER_REPLICA_EXPORT_WAIT_SECONDS", "10")
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.catalog.selectors import quantities_for
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import DomainError
 from stockledger.manufacturing.models import MoStatus
 from stockledger.manufacturing.selectors import mo_detail, mo_log_entries, mos_list
@@ -21,6 +22,7 @@ class FinishForm(forms.Form):
 
 
 @company_required
+@reads_from_replica
 def mo_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in MoStatus.values:

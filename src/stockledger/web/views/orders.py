@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import DomainError
 from stockledger.orders.models import OrderStatus
 from stockledger.orders.selectors import order_detail, order_log_entries, orders_list
@@ -16,6 +17,7 @@ from .documents import found_or_404, list_query, newest_first_page
 
 
 @company_required
+@reads_from_replica
 def order_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OrderStatus.values:

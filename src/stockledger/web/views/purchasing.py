@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import DomainError
 from stockledger.purchasing.models import PurchaseOrderStatus
 from stockledger.purchasing.selectors import (
@@ -40,6 +41,7 @@ def _next_receipt_number(detail) -> str:
 
 
 @company_required
+@reads_from_replica
 def po_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PurchaseOrderStatus.values:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import DomainError
 from stockledger.returns.models import ReturnStatus
 from stockledger.returns.selectors import return_detail, return_log_entries, returns_for
@@ -29,6 +30,7 @@ def receive_lines(detail, data=None) -> LineItems:
 
 
 @company_required
+@reads_from_replica
 def return_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in ReturnStatus.values:
