@@ -211,6 +211,15 @@ STOCKLEDGER_EXPORT_RETENTION_DAYS = int(os.environ.get("STOCKLEDGER_EXPORT_RETEN
 STOCKLEDGER_EXPORT_STORAGE = os.environ.get(
     "STOCKLEDGER_EXPORT_STORAGE", "stockledger.exports.storage.LocalExportStorage"
 )
+# stockledger.exports.storage.S3ExportStorage: the bucket (and key prefix) every machine
+# reaches; endpoint for S3-compatible stores; credentials also from boto3's usual chain.
+STOCKLEDGER_S3_BUCKET = os.environ.get("STOCKLEDGER_S3_BUCKET", "")
+STOCKLEDGER_S3_PREFIX = os.environ.get("STOCKLEDGER_S3_PREFIX", "exports/")
+STOCKLEDGER_S3_ENDPOINT_URL = os.environ.get("STOCKLEDGER_S3_ENDPOINT_URL", "")
+STOCKLEDGER_S3_REGION = os.environ.get("STOCKLEDGER_S3_REGION", "")
+STOCKLEDGER_S3_ACCESS_KEY_ID = os.environ.get("STOCKLEDGER_S3_ACCESS_KEY_ID", "")
+STOCKLEDGER_S3_SECRET_ACCESS_KEY = os.environ.get("STOCKLEDGER_S3_SECRET_ACCESS_KEY", "")
+STOCKLEDGER_S3_PART_SIZE = int(os.environ.get("STOCKLEDGER_S3_PART_SIZE", str(16 * 1024 * 1024)))
 # A running export writes a heartbeat this often; one silent for STALE seconds is taken for
 # dead (its worker was killed) and run again, up to MAX_ATTEMPTS runs, or marked failed.
 STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS = float(
