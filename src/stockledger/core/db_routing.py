@@ -166,10 +166,6 @@ def _prefer_replica() -> Iterator[None]:
         _reads.reset(token)
 
 
-def _replica_failed(exc: BaseException) -> bool:
-    return isinstance(exc, OperationalError | InterfaceError) and _reads.get() == PREFER_REPLICA
-
-
 class reads_from_replica:  # noqa: N801 - used as a context manager and a decorator
     """Reads inside may go to the replica (when it is fit; never inside a write).
 
@@ -201,7 +197,11 @@ class reads_from_replica:  # noqa: N801 - used as a context manager and a decora
                 try:
                     return fn(*args, **kwargs)
                 except (OperationalError, InterfaceError) as exc:
-                    if not used_replica or connections[PRIMARY].in_atomic_block:
+                    if (
+                        not used_replica
+                        or connections[PRIMARY].in_atomic_block
+                        or _replica_fine()  # the error came from elsewhere
+                    ):
                         raise
                     _close_replica()
                     state.mark_down(f"failed during a read ({exc})")
@@ -209,6 +209,16 @@ class reads_from_replica:  # noqa: N801 - used as a context manager and a decora
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def _replica_fine() -> bool:
+    connection = connections[REPLICA]
+    if connection.connection is None:
+        return False
+    try:
+        return connection.is_usable()
+    except DatabaseError:
+        return False
 
 
 class ReadYourWritesMiddleware:
