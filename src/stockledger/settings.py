@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     # /api/ POSTs with an Idempotency-Key: replay instead of running twice.
     "stockledger.core.idempotency.IdempotencyMiddleware",
+    # With a replica: reads stay on the primary briefly after a browser's write.
+    "stockledger.core.db_routing.ReadYourWritesMiddleware",
 ]
 
 ROOT_URLCONF = "stockledger.urls"
@@ -137,6 +139,21 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# An optional PostgreSQL streaming replica for reads (core/db_routing.py has the rule).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Tests: the replica streams the primary's test database, it creates none of its own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["stockledger.core.db_routing.ReplicaRouter"]
+# A replica further behind than this (seconds) is skipped; its lag is checked this often.
+STOCKLEDGER_REPLICA_MAX_LAG = float(os.environ.get("STOCKLEDGER_REPLICA_MAX_LAG", "5"))
+STOCKLEDGER_REPLICA_CHECK_SECONDS = float(os.environ.get("STOCKLEDGER_REPLICA_CHECK_SECONDS", "3"))
+# How long an export waits for the replica to replay up to the moment it was asked for.
+STOCKLEDGER_REPLICA_EXPORT_WAIT_SECONDS = float(
+    os.environ.get("STOCKLEDGER_REPLICA_EXPORT_WAIT_SECONDS", "10")
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -221,6 +238,15 @@ STOCKLEDGER_EXPORT_RETENTION_DAYS = int(os.environ.get("STOCKLEDGER_EXPORT_RETEN
 STOCKLEDGER_EXPORT_STORAGE = os.environ.get(
     "STOCKLEDGER_EXPORT_STORAGE", "stockledger.exports.storage.LocalExportStorage"
 )
+# stockledger.exports.storage.S3ExportStorage: the bucket (and key prefix) every machine
+# reaches; endpoint for S3-compatible stores; credentials also from boto3's usual chain.
+STOCKLEDGER_S3_BUCKET = os.environ.get("STOCKLEDGER_S3_BUCKET", "")
+STOCKLEDGER_S3_PREFIX = os.environ.get("STOCKLEDGER_S3_PREFIX", "exports/")
+STOCKLEDGER_S3_ENDPOINT_URL = os.environ.get("STOCKLEDGER_S3_ENDPOINT_URL", "")
+STOCKLEDGER_S3_REGION = os.environ.get("STOCKLEDGER_S3_REGION", "")
+STOCKLEDGER_S3_ACCESS_KEY_ID = os.environ.get("STOCKLEDGER_S3_ACCESS_KEY_ID", "")
+STOCKLEDGER_S3_SECRET_ACCESS_KEY = os.environ.get("STOCKLEDGER_S3_SECRET_ACCESS_KEY", "")
+STOCKLEDGER_S3_PART_SIZE = int(os.environ.get("STOCKLEDGER_S3_PART_SIZE", str(16 * 1024 * 1024)))
 # A running export writes a heartbeat this often; one silent for STALE seconds is taken for
 # dead (its worker was killed) and run again, up to MAX_ATTEMPTS runs, or marked failed.
 STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS = float(

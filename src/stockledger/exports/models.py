@@ -69,6 +69,9 @@ class Export(CompanyScoped):
     download_name = models.CharField(max_length=200, blank=True, default="")
     # The django-tasks result id of the current attempt's task.
     task_id = models.CharField(max_length=64, blank=True, default="")
+    # PostgreSQL: the primary's WAL position when the export was asked for; an export read
+    # from a replica waits until the replica has replayed past it (core/db_routing.py).
+    source_lsn = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         indexes = [

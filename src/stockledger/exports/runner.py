@@ -18,9 +18,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
+from stockledger.core.db_routing import (
+    PRIMARY,
+    REPLICA,
+    pinned_reads,
+    replica_alias_for_lsn,
+)
+from stockledger.core.db_routing import (
+    state as replica_state,
+)
 from stockledger.core.errors import DomainError
 from stockledger.ledger.csv_writer import write_log_csv
 
@@ -82,15 +91,17 @@ class Heartbeat(threading.Thread):
 
 
 @contextmanager
-def read_snapshot() -> Iterator[None]:
+def read_snapshot(alias: str = PRIMARY) -> Iterator[None]:
     """One read transaction for all the export's cursors: they see the same log, and on
     PostgreSQL the server-side cursors need no WITH HOLD copy of the result. On SQLite the
-    transaction is DEFERRED, a reader that takes no write lock."""
+    transaction is DEFERRED, a reader that takes no write lock. `alias`: the database read
+    (the primary, or a replica that has replayed past the export's request)."""
+    connection = connections[alias]
     if connection.in_atomic_block:  # a caller's transaction (tests): read inside it
         yield
         return
     if connection.vendor == "postgresql":
-        with transaction.atomic():
+        with transaction.atomic(using=alias):
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield
@@ -99,12 +110,12 @@ def read_snapshot() -> Iterator[None]:
         mode = connection.transaction_mode
         connection.transaction_mode = "DEFERRED"
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=alias):
                 yield
         finally:
             connection.transaction_mode = mode
     else:
-        with transaction.atomic():
+        with transaction.atomic(using=alias):
             yield
 
 
@@ -115,11 +126,13 @@ def write_export_file(
     workdir: Path | None = None,
     on_progress=None,
     progress_every: int = PROGRESS_EVERY,
+    alias: str = PRIMARY,
 ) -> int:
-    """Write `export`'s rows to `path` in its format; return the number of rows."""
+    """Write `export`'s rows to `path` in its format; return the number of rows. `alias`:
+    the database every read goes to."""
     params = ExportParameters.from_json(export.parameters)
     company = export.company
-    with read_snapshot(), LogStreams() as streams:
+    with pinned_reads(alias), read_snapshot(alias), LogStreams() as streams:
         if export.kind == ExportKind.PRODUCT:
             rows = streams.products(
                 company=company, product_ids=[params.product_id], filters=params.filters
@@ -199,12 +212,28 @@ def export_run(*, export_id: int, attempt: int) -> str:
 
     heartbeat.start()
     try:
-        rows = write_export_file(
-            export,
-            storage.scratch_path(name),
-            workdir=storage.scratch_workdir(name),
-            on_progress=progress,
-        )
+        # A replica serves the export once it has replayed past the moment it was asked for.
+        alias = replica_alias_for_lsn(export.source_lsn)
+        try:
+            rows = write_export_file(
+                export,
+                storage.scratch_path(name),
+                workdir=storage.scratch_workdir(name),
+                on_progress=progress,
+                alias=alias,
+            )
+        except DatabaseError as exc:
+            if alias != REPLICA:
+                raise
+            connections[REPLICA].close()
+            replica_state.mark_down(f"export {export_id} failed on it ({exc})")
+            storage.discard_scratch(name)
+            rows = write_export_file(
+                export,
+                storage.scratch_path(name),
+                workdir=storage.scratch_workdir(name),
+                on_progress=progress,
+            )
         heartbeat.stop()
         if heartbeat.lost.is_set():
             raise AttemptSuperseded

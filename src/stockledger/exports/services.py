@@ -10,6 +10,7 @@ from django.utils import timezone as django_timezone
 
 from stockledger.catalog.models import Product, ProductKind
 from stockledger.catalog.services import products_by_skus
+from stockledger.core.db_routing import primary_wal_lsn
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.ledger.columns import TIMESTAMP_FORMATS
@@ -167,6 +168,7 @@ def _export_enqueue(
         parameters=parameters.to_json(),
         status=ExportStatus.QUEUED,
         download_name=download_name,
+        source_lsn=primary_wal_lsn(),
     )
     # The database task backend writes its task row on this same connection, inside this
     # transaction: a rollback takes both away, a commit makes both visible to workers at once.

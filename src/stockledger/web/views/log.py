@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 from stockledger.catalog.models import Product, ProductKind
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import InvalidInput
 from stockledger.ledger.api import decode_cursor, encode_cursor
 from stockledger.ledger.selectors import log_entries, log_page
@@ -73,6 +74,7 @@ def log_context(request: HttpRequest, product: Product) -> dict:
 
 
 @company_required
+@reads_from_replica
 def product_log(request: HttpRequest, product_id: int) -> HttpResponse:
     """The log table (filters changed) or its next rows (a cursor), for HTMX swaps."""
     product = company_object_or_404(Product, request, product_id)
@@ -83,6 +85,7 @@ def product_log(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @company_required
+@reads_from_replica
 def product_chart(request: HttpRequest, product_id: int) -> HttpResponse:
     """The chart of physical and available on hand (total or one warehouse) as inline SVG."""
     product = company_object_or_404(Product, request, product_id)

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.catalog.models import BomLine, Product, ProductKind
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
 from stockledger.manufacturing.models import ManufacturingOrder, MoStatus
@@ -141,6 +142,7 @@ def mo_new_check(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
+@reads_from_replica
 def mo_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in MoStatus.values:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from stockledger.channels.models import CartType, SalesChannel
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
 from stockledger.orders.manual import MANUAL_PREFIX, order_enter
@@ -88,6 +89,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
+@reads_from_replica
 def order_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OrderStatus.values:

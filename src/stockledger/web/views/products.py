@@ -12,6 +12,7 @@ from stockledger.catalog.selectors import sku_suggestions as sku_suggestions_for
 from stockledger.channels.models import ChannelSkuState, SalesChannel
 from stockledger.channels.selectors import writeback_preview_lines
 from stockledger.channels.writeback import WritebackLine
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.ledger.models import EventType, LogEntry
 from stockledger.warehouses.models import Warehouse
 
@@ -24,6 +25,7 @@ PAGE_SIZE = 50
 
 
 @company_required
+@reads_from_replica
 def product_list(request: HttpRequest) -> HttpResponse:
     """Products by SKU, 50 a page; keyset on the SKU (unique per company), never OFFSET."""
     query = request.GET.get("q", "").strip()[:100]

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
 from stockledger.purchasing.models import PurchaseOrder, PurchaseOrderStatus
@@ -181,6 +182,7 @@ def _next_receipt_number(detail) -> str:
 
 
 @company_required
+@reads_from_replica
 def po_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PurchaseOrderStatus.values:

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import DomainError
 from stockledger.exports.parameters import zone
 from stockledger.ledger.reports_api import stock_on_date_response
@@ -46,6 +47,7 @@ class StockOnDateForm(forms.Form):
 
 
 @company_required
+@reads_from_replica
 def stock_on_date_report(request: HttpRequest) -> HttpResponse:
     """The report page; `format=csv|xlsx` downloads it instead."""
     company = request.company

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
 from stockledger.orders.models import Order
@@ -119,6 +120,7 @@ def receive_lines(detail, data=None) -> LineItems:
 
 
 @company_required
+@reads_from_replica
 def return_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in ReturnStatus.values:

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import DomainError
 from stockledger.transfers.selectors import transfer_detail, transfer_log_entries, transfers_for
 from stockledger.transfers.services import transfer_create
@@ -51,6 +52,7 @@ def transfer_lines(data=None, initial=None) -> LineItems:
 
 
 @company_required
+@reads_from_replica
 def transfer_list(request: HttpRequest) -> HttpResponse:
     warehouse_id = query_id(request, "warehouse")
     qs = transfers_for(
