@@ -72,6 +72,8 @@ def test_every_list_is_paginated_by_cursor(schema):
         body = schema["components"]["schemas"][out["$ref"].rsplit("/", 1)[-1]]
         if "items" not in body.get("properties", {}):
             continue
+        if path.startswith("/api/v1/reports/"):
+            continue  # a report answers as a whole (as of one moment), not page by page
         params = {p["name"] for p in operation["parameters"]}
         assert {"limit", "cursor"} <= params, path
         assert "next_cursor" in body["properties"], path

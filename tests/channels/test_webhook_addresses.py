@@ -6,6 +6,8 @@ import ipaddress
 
 import pytest
 
+from tests.channel_jobs import run_channel_jobs
+
 from stockledger.core import outbound
 from stockledger.core.outbound import NOT_ALLOWED
 
@@ -42,7 +44,9 @@ def test_a_webhook_to_a_name_resolving_inside_fails_delivery_without_detail(
     response = api.put(f"/sales-channels/{channel.id}/webhook", {"url": "http://hooks.example/"})
     assert response.status_code == 200
     monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address("10.0.0.7")])
-    result = api.post(f"/sales-channels/{channel.id}/writeback-run", {}).json()
+    queued = api.post(f"/sales-channels/{channel.id}/writeback-run", {}).json()
+    run_channel_jobs()
+    result = api.get(f"/sales-channels/{channel.id}/syncs/{queued['id']}").json()
     assert result["status"] == "failed"
     [row] = log_of(widget, event_type="export")
     assert row.delivery_status == f"failed: {NOT_ALLOWED}, not retried"

@@ -152,7 +152,8 @@ def test_a_deactivated_user_keeps_their_name_on_log_rows_and_loses_api_access(
     assert clerk_api.get("/me").status_code == 401
     assert not ApiToken.objects.filter(user=clerk, revoked_at__isnull=True).exists()
     assert [row.user_name for row in log_of(product)] == ["clara"]
-    assert not Client().login(username="clara", password=GOOD)
+    signed = Client().post("/login/", {"username": "clara", "password": GOOD})
+    assert signed.status_code == 200 and "_auth_user_id" not in signed.client.session
 
 
 def test_users_of_another_company_are_not_found(api, other_api):

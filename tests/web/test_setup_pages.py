@@ -322,7 +322,8 @@ def test_after_a_rename_the_product_log_still_shows_the_old_name(
     main.refresh_from_db()
     stock_set(company=company, product=mug, warehouse=main, physical_on_hand=3)
     log = signed_in.get(reverse("web:product_log", args=[mug.id])).content.decode()
-    assert "<td>Main <span" in log and "<td>Main Street <span" in log
+    cell = '<td class="warehouse" data-label="Warehouse">'
+    assert f"{cell}Main <span" in log and f"{cell}Main Street <span" in log
 
 
 def test_an_archived_warehouse_is_not_offered_in_a_channels_settings(

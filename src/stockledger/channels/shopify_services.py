@@ -84,7 +84,11 @@ def channel_connect_shopify(
     existing = ShopifySettings.objects.filter(channel=channel).first()
     if not token and (existing is None or not existing.access_token_sealed):
         raise InvalidInput("access token is required to connect", field="access_token")
-    return _save_shopify(company, channel, domain, token, secret)
+    config = _save_shopify(company, channel, domain, token, secret)
+    channel.adapter = AdapterName.SHOPIFY
+    # The worker now imports its orders, reads back and writes back on its own schedule.
+    channel_sync_configure(channel=channel)
+    return config
 
 
 @write_transaction
@@ -103,7 +107,4 @@ def _save_shopify(
         config.webhook_secret_sealed = secret_seal(secret)
     config.save()
     SalesChannel.objects.filter(pk=channel.pk).update(adapter=AdapterName.SHOPIFY)
-    channel.adapter = AdapterName.SHOPIFY
-    # The worker now imports its orders, reads back and writes back on its own schedule.
-    channel_sync_configure(channel=channel)
     return config
