@@ -112,7 +112,7 @@ def log_page_json(rows: list[tuple], next_cursor: str | None) -> bytes:
         for i in stamps:
             if values[i] is not None:
                 values[i] = _json_datetime(values[i])
-        items.append(dict(zip(keys, values)))
+        items.append(dict(zip(keys, values, strict=True)))
     return orjson.dumps({"items": items, "next_cursor": next_cursor})
 
 
