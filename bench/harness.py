@@ -201,6 +201,9 @@ MEASUREMENT_ORDER = (
     "export_memory",
     "stock_on_date",
     "count_import",
+    "api_adjustments",
+    "api_orders",
+    "api_log_page",
     "concurrent_writers",
 )
 
