@@ -99,3 +99,28 @@ def test_deactivating_a_user_refuses_their_token_on_the_next_request(api, user, 
     user.is_active = False
     user.save(update_fields=["is_active"])
     assert api.get(f"/products/{product.id}/log").status_code == 401
+
+
+def test_the_on_hand_answer_is_the_schema_rendering_of_its_log_row(api, busy):
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    from stockledger.ledger.api import LogEntryOut, entry_out
+
+    _, warehouse = busy
+    body = {
+        "sku": "count-1",
+        "warehouse_id": warehouse.id,
+        "change": 4,
+        "note": 'é "q", =1',
+        "reason": "damaged",
+    }
+    r = api.post("/stock/on-hand", body)
+    assert r.status_code == 201, r.content
+    entry = LogEntry.objects.get(pk=LogEntry.objects.latest("id").pk)
+    expected = json.loads(
+        json.dumps(LogEntryOut.model_validate(entry_out(entry)).model_dump(), cls=DjangoJSONEncoder)
+    )
+    assert r.json() == {"entry": expected}
+    assert r.json()["entry"]["reason"] == "damaged" and r.json()["entry"]["quantity"] == 4

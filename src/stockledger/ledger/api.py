@@ -8,7 +8,7 @@ from functools import cache
 import orjson
 from django.db import connection
 from django.http import HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from pydantic import model_validator
 
 from stockledger.catalog.models import Product
@@ -105,15 +105,15 @@ def _json_datetime(value: datetime) -> str:
 
 def log_page_json(rows: list[tuple], next_cursor: str | None) -> bytes:
     """`{"items": [...], "next_cursor": ...}` (LogPageOut) encoded from value tuples."""
-    keys, stamps = _PAGE_KEYS, _PAGE_TIMESTAMPS
-    items = []
-    for row in rows:
-        values = list(row)
-        for i in stamps:
-            if values[i] is not None:
-                values[i] = _json_datetime(values[i])
-        items.append(dict(zip(keys, values, strict=True)))
-    return orjson.dumps({"items": items, "next_cursor": next_cursor})
+    return orjson.dumps({"items": [_page_row(r) for r in rows], "next_cursor": next_cursor})
+
+
+def _page_row(row: tuple) -> dict:
+    values = list(row)
+    for i in _PAGE_TIMESTAMPS:
+        if values[i] is not None:
+            values[i] = _json_datetime(values[i])
+    return dict(zip(_PAGE_KEYS, values, strict=True))
 
 
 class OnHandIn(Schema):
@@ -192,7 +192,13 @@ def post_on_hand(request, payload: OnHandIn):
             note=payload.note,
             reason=payload.reason,
         )
-    return Status(201, {"entry": entry_out(entry)})
+    # Pre-encoded like the log page (same fields and values as OnHandOut documents).
+    values = tuple(getattr(entry, name) for name in _PAGE_FIELDS)
+    return HttpResponse(
+        orjson.dumps({"entry": _page_row(values)}),
+        status=201,
+        content_type="application/json; charset=utf-8",
+    )
 
 
 class LogPageOut(Schema):
