@@ -1,6 +1,6 @@
 """The measurements `bench/run.py` knows, by name, with the engines each runs on."""
 
-from . import exports, http_paths, imports, orders_bulk, stock_on_date, vendure_sync, writes
+from . import api_paths, exports, http_paths, imports, orders_bulk, stock_on_date, vendure_sync, writes
 from .harness import ENGINES
 
 BOTH = ENGINES
@@ -13,6 +13,9 @@ MEASUREMENTS = {
     "export_memory": (exports.export_memory, BOTH),
     "stock_on_date": (stock_on_date.stock_on_date_result, BOTH),
     "count_import": (imports.count_import, BOTH),
+    "api_adjustments": (api_paths.api_adjustments, BOTH),
+    "api_orders": (api_paths.api_orders, BOTH),
+    "api_log_page": (api_paths.api_log_page, BOTH),
     # One hot SKU under 8 writers is a PostgreSQL question: SQLite has one writer at a time.
     "concurrent_writers": (writes.concurrent_writers, ("postgresql",)),
     # A real Vendure store beside (it needs the PostgreSQL server itself): run once.

@@ -1,0 +1,57 @@
+"""Model instances from hand-written SQL rows (hot paths that skip ORM query compilation).
+
+The SQL of such a look-up is built once from the models' metadata; each request only runs it.
+`model_from_row` applies the same converters the ORM would (SQLite datetimes, JSON fields).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.db import connection
+
+
+def select_list(model, alias: str) -> list[str]:
+    qn = connection.ops.quote_name
+    return [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
+
+
+def field_count(model) -> int:
+    return len(model._meta.concrete_fields)
+
+
+@cache
+def _converters(model, names: tuple[str, ...] | None) -> tuple[list[str], list[tuple]]:
+    fields = (
+        model._meta.concrete_fields if names is None else [model._meta.get_field(n) for n in names]
+    )
+    plan = []
+    for field in fields:
+        col = field.get_col(model._meta.db_table)
+        funcs = list(connection.ops.get_db_converters(col)) + list(
+            field.get_db_converters(connection)
+        )
+        plan.append((col, funcs))
+    return [f.attname for f in fields], plan
+
+
+def _convert(plan, values) -> list:
+    out = []
+    for (col, funcs), value in zip(plan, values, strict=True):
+        if value is not None:
+            for func in funcs:
+                value = func(value, col, connection)
+        out.append(value)
+    return out
+
+
+def model_from_row(model, values):
+    """An instance with every concrete field, from values in `select_list` order."""
+    names, plan = _converters(model, None)
+    return model.from_db(connection.alias, names, _convert(plan, values))
+
+
+def model_from_row_fields(model, names: tuple[str, ...], values):
+    """An instance with only `names` loaded (the rest deferred), converted like the ORM."""
+    attnames, plan = _converters(model, names)
+    return model.from_db(connection.alias, attnames, _convert(plan, values))
