@@ -1,6 +1,15 @@
 """The measurements `bench/run.py` knows, by name, with the engines each runs on."""
 
-from . import api_paths, exports, http_paths, imports, orders_bulk, stock_on_date, vendure_sync, writes
+from . import (
+    api_paths,
+    exports,
+    http_paths,
+    imports,
+    orders_bulk,
+    stock_on_date,
+    vendure_sync,
+    writes,
+)
 from .harness import ENGINES
 
 BOTH = ENGINES

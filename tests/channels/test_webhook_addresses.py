@@ -6,10 +6,9 @@ import ipaddress
 
 import pytest
 
-from tests.channel_jobs import run_channel_jobs
-
 from stockledger.core import outbound
 from stockledger.core.outbound import NOT_ALLOWED
+from tests.channel_jobs import run_channel_jobs
 
 
 @pytest.mark.parametrize(
