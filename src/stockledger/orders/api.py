@@ -6,6 +6,7 @@ from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
 from stockledger.core.paging import id_page
+from stockledger.core.schemas import ErrorOut
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Order
@@ -13,16 +14,6 @@ from .selectors import order_detail, orders_list, with_lines
 from .services import MAX_LINES, MAX_QUANTITY, order_cancel, order_import, order_ship
 
 router = Router(tags=["orders"])
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] | None = None
 
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

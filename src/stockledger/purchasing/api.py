@@ -52,18 +52,18 @@ class PurchaseOrderLineOut(Schema):
     over_received: int
 
 
-class ReceiptLineOut(Schema):
+class GoodsReceiptLineOut(Schema):
     product_id: int
     sku: str
     quantity: int
 
 
-class ReceiptOut(Schema):
+class GoodsReceiptOut(Schema):
     id: int
     number: str
     received_at: datetime
     user_name: str
-    lines: list[ReceiptLineOut]
+    lines: list[GoodsReceiptLineOut]
 
 
 class PurchaseOrderOut(Schema):
@@ -74,7 +74,7 @@ class PurchaseOrderOut(Schema):
     status: str = Field(..., description="open, partial or received")
     created_at: datetime
     lines: list[PurchaseOrderLineOut]
-    receipts: list[ReceiptOut]
+    receipts: list[GoodsReceiptOut]
 
 
 class PurchaseOrderSummaryOut(Schema):
@@ -95,7 +95,7 @@ class PurchaseOrderListOut(Schema):
 
 
 class ReceiptResultOut(Schema):
-    receipt: ReceiptOut
+    receipt: GoodsReceiptOut
     purchase_order: PurchaseOrderOut
     entries: list[LogEntryOut] = Field(..., description="the po_received rows written")
 
