@@ -6,7 +6,7 @@ from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
 from stockledger.core.paging import id_page
-from stockledger.core.schemas import ErrorOut
+from stockledger.core.schemas import ErrorOut, Timestamp
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Order
@@ -42,7 +42,7 @@ class OrderLineIn(Schema):
 class OrderIn(Schema):
     channel_id: int = id_field("a sales channel of the company")
     order_number: str = Field(..., min_length=1, max_length=100)
-    placed_at: datetime = Field(
+    placed_at: Timestamp = Field(
         ...,
         description="when the order was placed in the channel; ISO 8601 with a UTC offset "
         "(e.g. 2025-03-01T09:30:00+01:00 or ...Z). A time without an offset is refused.",
