@@ -58,3 +58,71 @@ def test_purchase_order_receipts_and_return_receipts_are_separate_components():
     assert "quantity" in components["GoodsReceiptLineOut"]["properties"]
     assert "restocked_quantity" in components["ReturnReceiptLineOut"]["properties"]
     assert "ReceiptOut" not in components
+
+
+def _published():
+    from tests.contract import published_schema
+
+    return published_schema()
+
+
+def test_every_request_body_has_an_example_that_fits_its_schema():
+    import jsonschema_rs
+
+    schema = _published()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is None:
+                continue
+            assert "example" in body, f"{method} {path}: request body without example"
+            validator = jsonschema_rs.Draft202012Validator(
+                {**body["schema"], "components": schema["components"]}
+            )
+            errors = [e.message for e in validator.iter_errors(body["example"])]
+            assert errors == [], f"{method} {path}: example does not fit: {errors}"
+
+
+def test_each_create_links_to_the_operations_that_take_its_id():
+    from stockledger.core.openapi_contract import LINKS
+
+    schema = _published()
+    operation_ids = {
+        (method, path.removeprefix("/api/v1")): op["operationId"]
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+    }
+    for (method, path), (_field, targets) in LINKS.items():
+        links = schema["paths"]["/api/v1" + path][method]["responses"]["201"]["links"]
+        for target_method, target_path, parameter in targets:
+            if (target_method, target_path) not in operation_ids:
+                continue  # (an operation a router does not offer)
+            link = links[operation_ids[(target_method, target_path)]]
+            assert link["parameters"] == {f"path.{parameter}": "$response.body#/id"}
+    assert "stockledger_purchasing_api_receive_purchase_order" in str(
+        schema["paths"]["/api/v1/purchase-orders"]["post"]["responses"]["201"]["links"]
+    )
+
+
+def test_the_schema_states_enums_ranges_and_exactly_one_of():
+    components = _published()["components"]["schemas"]
+    assert "shopify" in components["ChannelIn"]["properties"]["cart_type"]["enum"]
+    rule = components["RuleIn"]["properties"]
+    assert rule["maximum"]["anyOf"][0]["minimum"] == 0
+    assert rule["reserve"]["anyOf"][0]["minimum"] == 0
+    assert components["PurchaseOrderIn"]["properties"]["lines"]["minItems"] == 1
+    assert components["PurchaseOrderIn"]["properties"]["number"]["minLength"] == 1
+    assert len(components["OnHandIn"]["oneOf"]) == 2
+
+
+def test_exactly_one_of_physical_on_hand_or_change_is_what_the_api_enforces(
+    api, warehouses, product_factory
+):
+    main, _ = warehouses
+    product_factory("ONE")
+    base = {"sku": "ONE", "warehouse_id": main.id}
+    assert (
+        api.post("/stock/on-hand", {**base, "physical_on_hand": 3, "change": 1}).status_code == 422
+    )
+    assert api.post("/stock/on-hand", base).status_code == 422
+    assert api.post("/stock/on-hand", {**base, "change": 2}).status_code == 201

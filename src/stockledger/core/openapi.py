@@ -228,9 +228,14 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 class StockledgerAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        return document_errors(
+        from .openapi_contract import document_contract
+
+        schema = document_errors(
             super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         )
+        prefix = path_prefix if path_prefix is not None else self.get_root_path(path_params or {})
+        document_contract(schema, prefix.rstrip("/"))
+        return schema
 
 
 def local_docs() -> Swagger:
