@@ -1,7 +1,7 @@
 """Schemas every API module shares: the error body and the timestamp type."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from ninja import Schema
@@ -41,7 +41,11 @@ def _require_offset(value: datetime) -> datetime:
         raise ValueError(
             "timestamp needs a UTC offset, e.g. 2025-03-01T09:30:00Z or 2025-03-01T10:30:00+01:00"
         )
-    return value
+    # In UTC from here on: an offset PostgreSQL cannot hold (e.g. +16:49) never reaches it.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is out of range once converted to UTC") from None
 
 
 Timestamp = Annotated[
