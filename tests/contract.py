@@ -71,6 +71,9 @@ def check_response(method: str, path: str, response) -> None:
     content_type = response.get("Content-Type", "")
     if not content_type.startswith("application/json") or response.status_code in (405, 500):
         return
+    if response.status_code == 204:
+        assert not response.content, f"{method} {path}: 204 with a body"
+        return
     operation = operation_for(method, path)
     if operation is None:
         if response.status_code == 404:
