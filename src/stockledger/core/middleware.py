@@ -70,8 +70,14 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_api_request(request):
             return self.get_response(request)
-        refused = self._check_body(request) or self._check_rate(request) or self._check_nul(request)
+        refused = self._check_body(request)
+        if refused is None:
+            limited = self._check_rate(request)
+            if limited is not None:
+                return limited
+            refused = self._check_nul(request)
         if refused is not None:
+            # Credentials first: without a valid token, 401 whatever else is wrong.
             return _unauthenticated(request) or refused
         return self._as_json(request, self.get_response(request))
 
