@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps store-deps bench bench-deps screenshots clean
+.PHONY: install run openapi-snapshot test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps store-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -86,6 +86,11 @@ test-postgres: install a11y-deps store-deps
 	else \
 	  echo "SKIPPED: PostgreSQL tests - no server at $(PG_URL) (set PG_URL, or start PostgreSQL)"; \
 	fi
+
+# Rewrite the committed API schema snapshot (docs/openapi.json) after an intended change;
+# tests/api/test_openapi_snapshot.py names every breaking change until this is run.
+openapi-snapshot: install
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/snapshot DATABASE_URL= $(BIN)/python -m tests.openapi_snapshot
 
 # The edit-test loop: unit and service tests on SQLite, no browser, no reliability suite.
 test-quick: install

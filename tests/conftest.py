@@ -12,6 +12,7 @@ from django.db.backends.base.operations import BaseDatabaseOperations
 from django.test import Client
 
 from stockledger.core.db_setup import allow_log_purge
+from tests.contract import check_response
 
 # The flush between transactional tests is the one place log rows may be deleted (SQLite's
 # append-only triggers otherwise refuse; PostgreSQL flushes with TRUNCATE).
@@ -48,7 +49,9 @@ def is_postgres() -> bool:
 
 
 class ApiClient:
-    """A JSON client for /api/v1 with a bearer token."""
+    """A JSON client for /api/v1 with a bearer token; answers are checked against the schema."""
+
+    check_contract = True
 
     def __init__(self, token: str | None):
         self.client = Client()
@@ -67,8 +70,13 @@ class ApiClient:
         fn = getattr(self.client, method.lower())
         kwargs = self._headers(headers)
         if data is not None:
-            return fn(url, data=data, content_type="application/json", **kwargs)
-        return fn(url, **kwargs)
+            response = fn(url, data=data, content_type="application/json", **kwargs)
+        else:
+            response = fn(url, **kwargs)
+        if self.check_contract:
+            # Every answer must fit the published OpenAPI schema (tests/contract.py).
+            check_response(method, url, response)
+        return response
 
     def get(self, path, params=None, **kw):
         if params:

@@ -123,3 +123,26 @@ def test_settings_page_refuses_an_empty_name(browser, user):
     r = browser.post("/settings/tokens/", {"name": "  "})
     assert r.status_code == 422
     assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_a_deleted_token_is_gone_from_the_api_while_the_audit_keeps_its_record(api, company):
+    from stockledger.core.models import AuditEntry
+
+    raw = api.post("/tokens", {"name": "temp"}).json()["token"]
+    token_id = ApiToken.objects.get(token_hash=hash_token(raw)).id
+    r = api.delete(f"/tokens/{token_id}")
+    assert r.status_code == 200, r.content
+    assert r.json()["id"] == token_id
+    assert api.get(f"/tokens/{token_id}").status_code == 404
+    assert token_id not in [t["id"] for t in api.get("/tokens").json()["items"]]
+    assert api.delete(f"/tokens/{token_id}").status_code == 404
+    assert ApiClient(raw).get("/me").status_code == 401
+    entry = AuditEntry.objects.get(company=company, action="token.delete")
+    assert (entry.object_type, entry.object_id) == ("apitoken", token_id)
+
+
+def test_a_revoked_token_stays_listed_as_revoked(api):
+    raw = api.post("/tokens", {"name": "temp"}).json()["token"]
+    token_id = ApiToken.objects.get(token_hash=hash_token(raw)).id
+    assert api.post(f"/tokens/{token_id}/revoke").status_code == 200
+    assert api.get(f"/tokens/{token_id}").json()["revoked_at"] is not None

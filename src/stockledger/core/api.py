@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema, Status
 from .models import ApiToken
 from .pagination import PageQuery, keyset_page
 from .permissions import permissions_of
-from .services import token_create, token_revoke
+from .services import token_create, token_delete, token_revoke
 from .tenancy import get_for_user
 
 router = Router(tags=["account"])
@@ -86,16 +86,21 @@ def get_token(request, token_id: int):
 @router.delete(
     "/tokens/{token_id}",
     response=TokenOut,
-    summary="Revoke an API token (answers 401 from now on)",
+    summary="Delete an API token (401 from now on; gone from the list, kept in the audit)",
+    description=(
+        "The token stops working at once and is removed: `GET /tokens/{token_id}` answers "
+        "404 afterwards. The audit keeps a `token.delete` entry. To stop a token but keep it "
+        "listed, revoke it (`POST /tokens/{token_id}/revoke`)."
+    ),
 )
 def delete_token(request, token_id: int):
-    return token_revoke(token=get_for_user(ApiToken, request.user, token_id, label="API token"))
+    return token_delete(token=get_for_user(ApiToken, request.user, token_id, label="API token"))
 
 
 @router.post(
     "/tokens/{token_id}/revoke",
     response=TokenOut,
-    summary="Revoke an API token (same as DELETE)",
+    summary="Revoke an API token (401 from now on; stays listed as revoked)",
 )
 def revoke_token(request, token_id: int):
     return token_revoke(token=get_for_user(ApiToken, request.user, token_id, label="API token"))

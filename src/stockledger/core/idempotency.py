@@ -166,16 +166,17 @@ class IdempotencyMiddleware:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None or request.method != "POST" or not is_api_request(request):
             return self.get_response(request)
+        # Credentials first: without a valid token the API answers 401, whatever the key.
+        raw = bearer_token(request)
+        user = user_for_token(raw) if raw else None
+        if user is None:
+            return self.get_response(request)  # the API answers 401; nothing to remember
         if not key.strip() or len(key) > MAX_KEY_LENGTH or not key.isprintable():
             return error_response(
                 422,
                 f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters",
                 errors=[{"field": IDEMPOTENCY_HEADER, "message": "invalid key"}],
             )
-        raw = bearer_token(request)
-        user = user_for_token(raw) if raw else None
-        if user is None:
-            return self.get_response(request)  # the API answers 401; nothing to remember
         request.api_token_user = user
         _maybe_purge()
         claim = _claim(

@@ -45,6 +45,20 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIX)
 
 
+def _unauthenticated(request: HttpRequest) -> HttpResponse | None:
+    """A 401 when the request bears no valid token: credentials are judged before the rest.
+
+    Only called when the request is about to be refused for something else (size, NUL), so
+    an ordinary request costs no extra token lookup here.
+    """
+    from .auth import user_for_token
+
+    raw = bearer_token(request)
+    if raw is not None and user_for_token(raw) is not None:
+        return None
+    return error_response(401, "missing, invalid or revoked API token")
+
+
 def _too_large(limit: int) -> HttpResponse:
     return error_response(413, f"request body is larger than the limit of {limit} bytes", errors=[])
 
@@ -56,9 +70,15 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_api_request(request):
             return self.get_response(request)
-        refused = self._check_body(request) or self._check_rate(request) or self._check_nul(request)
+        refused = self._check_body(request)
+        if refused is None:
+            limited = self._check_rate(request)
+            if limited is not None:
+                return limited
+            refused = self._check_nul(request)
         if refused is not None:
-            return refused
+            # Credentials first: without a valid token, 401 whatever else is wrong.
+            return _unauthenticated(request) or refused
         return self._as_json(request, self.get_response(request))
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:

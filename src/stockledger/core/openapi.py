@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from ninja import NinjaAPI
@@ -60,6 +61,31 @@ class UtcJSONRenderer(JSONRenderer):
     encoder_class = UtcJSONEncoder
 
 
+@cache
+def _optional_bodies() -> frozenset[tuple[str, str]]:
+    """(method, path) of the operations that declare their body optional (`X | None`)."""
+    from stockledger.api import api
+
+    found = set()
+    for prefix, router in api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for model in operation.models:
+                    if getattr(model, "__ninja_param_source__", None) != "body":
+                        continue
+                    attr = getattr(model, "__read_from_single_attr__", None)
+                    if attr and not model.model_fields[attr].is_required():
+                        full = "/" + f"{prefix}/{path}".strip("/")
+                        found |= {(method, full) for method in operation.methods}
+    return frozenset(found)
+
+
+def _body_is_optional(request) -> bool:
+    from .auth import operation_path
+
+    return (request.method, operation_path(request)) in _optional_bodies()
+
+
 class JsonObjectParser(Parser):
     """Request bodies are JSON objects; anything else is a 400 saying so.
 
@@ -73,8 +99,12 @@ class JsonObjectParser(Parser):
         except ValueError as exc:
             request.body_error = f"request body is not valid JSON: {exc}"
             raise
+        if data is None and not _body_is_optional(request):
+            # (`null` stands for no body: only optional bodies such as an order's ship take it.)
+            request.body_error_field = "body"
+            request.body_error = "body: a JSON object is required, not null"
+            raise ValueError(request.body_error)
         if data is not None and not isinstance(data, dict):
-            # (`null` stands for no body: optional bodies such as an order's ship accept it.)
             request.body_error = "request body must be a JSON object"
             raise ValueError(request.body_error)
         field = find_unstorable_text(data)
@@ -171,6 +201,10 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                     }
                 )
             responses = operation.setdefault("responses", {})
+            for code, declared in responses.items():
+                # Every error a router declares in its own words has the ErrorOut body.
+                if int(code) >= 400:
+                    declared.setdefault("content", error_content)
             for code in _error_codes(method, operation):
                 declared = responses.get(code) or responses.get(str(code))
                 if declared is not None:
@@ -194,9 +228,14 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 class StockledgerAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        return document_errors(
+        from .openapi_contract import document_contract
+
+        schema = document_errors(
             super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         )
+        prefix = path_prefix if path_prefix is not None else self.get_root_path(path_params or {})
+        document_contract(schema, prefix.rstrip("/"))
+        return schema
 
 
 def local_docs() -> Swagger:

@@ -236,6 +236,25 @@ def token_create(*, user: User, name: str = "default") -> tuple[ApiToken, str]:
     return token, raw
 
 
+def token_delete(*, token: ApiToken) -> ApiToken:
+    """Delete a token: it answers 401 and is gone from the user's list; the audit keeps it.
+
+    Returns the token as it was when deleted (with `revoked_at` set, the moment it stopped
+    working), for the answer; the row itself no longer exists.
+    """
+    with transaction.atomic():
+        if token.user.company_id:
+            audit_record(
+                company=token.user.company, actor=token.user, action="token.delete", target=token
+            )
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+        token_id = token.pk
+        token.delete()
+        token.pk = token.id = token_id
+    return token
+
+
 def token_revoke(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         with transaction.atomic():

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from stockledger.core.errors import InvalidInput
+from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
 from .downloads import export_download
@@ -33,8 +33,8 @@ class ExportIn(Schema):
     include_components: bool = Field(
         False, description="a kit's rows and its components' rows in one file"
     )
-    since: AwareDatetime | None = Field(None, description="inclusive, ISO 8601 with offset")
-    until: AwareDatetime | None = Field(None, description="exclusive, ISO 8601 with offset")
+    since: Timestamp | None = Field(None, description="inclusive, ISO 8601 with offset")
+    until: Timestamp | None = Field(None, description="exclusive, ISO 8601 with offset")
     interval: Literal["hour", "day", "week", "month"] | None = Field(
         None, description="the last hour/day/week/month up to now (instead of since/until)"
     )

@@ -6,6 +6,7 @@ from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
 from stockledger.core.paging import id_page
+from stockledger.core.schemas import ErrorOut, Timestamp
 from stockledger.warehouses.services import warehouse_by_id
 
 from .manual import order_enter
@@ -14,16 +15,6 @@ from .selectors import order_detail, orders_list, with_lines
 from .services import MAX_LINES, MAX_QUANTITY, order_cancel, order_import, order_ship
 
 router = Router(tags=["orders"])
-
-
-class FieldErrorOut(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[FieldErrorOut] | None = None
 
 
 ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
@@ -52,7 +43,7 @@ class OrderLineIn(Schema):
 class OrderIn(Schema):
     channel_id: int = id_field("a sales channel of the company")
     order_number: str = Field(..., min_length=1, max_length=100)
-    placed_at: datetime = Field(
+    placed_at: Timestamp = Field(
         ...,
         description="when the order was placed in the channel; ISO 8601 with a UTC offset "
         "(e.g. 2025-03-01T09:30:00+01:00 or ...Z). A time without an offset is refused.",

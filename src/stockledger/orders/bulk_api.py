@@ -1,6 +1,6 @@
 """JSON API for bulk order import: `POST /orders/bulk`, up to 1,000 orders per request."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Router, Schema
 from pydantic import ValidationError, WithJsonSchema
@@ -14,8 +14,24 @@ from .bulk import MAX_ORDERS, BulkResult, orders_import_bulk
 router = Router(tags=["orders"])
 
 # Each order is validated on its own (an invalid order is reported in its result and does
-# not refuse the batch), so the body accepts any objects; the schema shows what to send.
-OrderItem = Annotated[dict[str, Any], WithJsonSchema(schema_ref("OrderIn"))]
+# not refuse the batch), so the body accepts any objects; the schema says both: what to send
+# (`OrderIn`) and that any other object is answered in its result with status `error`.
+OrderItem = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {
+            "anyOf": [
+                schema_ref("OrderIn"),
+                {
+                    "type": "object",
+                    "description": "an object that is not a valid `OrderIn`: not refused, "
+                    "answered in its result with status `error` and the fields at fault",
+                },
+            ],
+            "description": "an order as for `POST /orders`",
+        }
+    ),
+]
 
 
 class BulkOrdersIn(Schema):
@@ -30,7 +46,9 @@ class BulkOrdersIn(Schema):
 class BulkOrderResultOut(Schema):
     index: int = Field(..., description="the order's position in the request, from 0")
     order_number: str | None
-    status: str = Field(..., description="created, duplicate or error")
+    status: Literal["created", "duplicate", "error"] = Field(
+        ..., description="created, duplicate or error"
+    )
     order_id: int | None = Field(
         ..., description="the new order (created) or the one imported before (duplicate)"
     )

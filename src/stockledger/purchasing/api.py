@@ -67,18 +67,18 @@ class PurchaseOrderLineOut(Schema):
     over_received: int
 
 
-class ReceiptLineOut(Schema):
+class GoodsReceiptLineOut(Schema):
     product_id: int
     sku: str
     quantity: int
 
 
-class ReceiptOut(Schema):
+class GoodsReceiptOut(Schema):
     id: int
     number: str
     received_at: datetime
     user_name: str
-    lines: list[ReceiptLineOut]
+    lines: list[GoodsReceiptLineOut]
 
 
 class PurchaseOrderOut(Schema):
@@ -94,7 +94,7 @@ class PurchaseOrderOut(Schema):
     )
     editable: bool = Field(..., description="nothing received and not closed: PUT/PATCH work")
     lines: list[PurchaseOrderLineOut]
-    receipts: list[ReceiptOut]
+    receipts: list[GoodsReceiptOut]
 
 
 class PurchaseOrderSummaryOut(Schema):
@@ -116,7 +116,7 @@ class PurchaseOrderListOut(Schema):
 
 
 class ReceiptResultOut(Schema):
-    receipt: ReceiptOut
+    receipt: GoodsReceiptOut
     purchase_order: PurchaseOrderOut
     entries: list[LogEntryOut] = Field(..., description="the po_received rows written")
 

@@ -57,18 +57,18 @@ class ReturnLineOut(Schema):
     restocked_quantity: int
 
 
-class ReceiptLineOut(Schema):
+class ReturnReceiptLineOut(Schema):
     product_id: int
     sku: str
     received_quantity: int
     restocked_quantity: int
 
 
-class ReceiptOut(Schema):
+class ReturnReceiptOut(Schema):
     id: int
     received_at: datetime
     user_name: str
-    lines: list[ReceiptLineOut]
+    lines: list[ReturnReceiptLineOut]
 
 
 class ReturnOut(Schema):
@@ -80,7 +80,7 @@ class ReturnOut(Schema):
     created_at: datetime
     order_id: int | None = Field(None, description="the sales order it was opened from")
     lines: list[ReturnLineOut]
-    receipts: list[ReceiptOut]
+    receipts: list[ReturnReceiptOut]
 
 
 class ReturnCreatedOut(ReturnOut):
@@ -106,7 +106,7 @@ class ReturnListOut(Schema):
 
 
 class ReceiveResultOut(Schema):
-    receipt: ReceiptOut
+    receipt: ReturnReceiptOut
     return_order: ReturnOut
     entries: list[LogEntryOut] = Field(..., description="the return_order rows written")
 

@@ -1,0 +1,41 @@
+"""A change that breaks a generated client is named until the snapshot is updated on purpose."""
+
+import copy
+import json
+
+from tests.openapi_snapshot import SNAPSHOT, breaking_changes, current_schema
+
+
+def test_the_schema_has_no_breaking_change_against_the_committed_snapshot():
+    snapshot = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    changes = breaking_changes(snapshot, current_schema())
+    assert changes == [], (
+        "breaking changes to the API schema (a generated client would break); if intended, "
+        "run `make openapi-snapshot` and commit docs/openapi.json:\n  " + "\n  ".join(changes)
+    )
+
+
+def test_each_kind_of_breaking_change_is_named():
+    old = current_schema()
+    new = copy.deepcopy(old)
+    del new["paths"]["/api/v1/transfers"]["post"]
+    del new["components"]["schemas"]["GoodsReceiptLineOut"]["properties"]["quantity"]
+    new["components"]["schemas"]["WarehouseOut"]["properties"]["name"] = {"type": "integer"}
+    new["components"]["schemas"]["TokenIn"]["required"].append("expires_at")
+    query = new["paths"]["/api/v1/orders"]["get"]["parameters"][0]
+    query["required"] = True
+    changes = breaking_changes(old, new)
+    assert "operation removed: POST /api/v1/transfers" in changes
+    assert "field removed: GoodsReceiptLineOut.quantity" in changes
+    assert any(c.startswith("field retyped: WarehouseOut.name") for c in changes)
+    assert "input newly required: TokenIn.expires_at" in changes
+    assert f"input newly required: GET /api/v1/orders query parameter `{query['name']}`" in changes
+
+
+def test_additions_are_not_breaking():
+    old = current_schema()
+    new = copy.deepcopy(old)
+    new["paths"]["/api/v1/new-thing"] = {"get": {"responses": {}}}
+    new["components"]["schemas"]["WarehouseOut"]["properties"]["colour"] = {"type": "string"}
+    new["components"]["schemas"]["WarehouseOut"]["properties"]["name"]["description"] = "x"
+    assert breaking_changes(old, new) == []
