@@ -118,6 +118,12 @@ class Company:
                 company=self.company, name=f"{self.marker} Spare {next(_numbers)}"
             )
             self.ids["warehouse_id"] = spare.id
+        if "user_id" in params:
+            # A user of its own: deactivating uses one up.
+            self.ids["user_id"] = _spare_user(self).id
+        if "import_id" in params:
+            # A checked import not yet applied: applying uses it up.
+            self.ids["import_id"] = _spare_import(self).id
         if "po_id" in params:
             # A PO nothing is received against and not closed: editing and closing use it up.
             from stockledger.purchasing.services import purchase_order_create
@@ -130,6 +136,28 @@ class Company:
             )
             self.ids["po_id"] = po.id
         return self.ids
+
+
+def _spare_user(c: Company):
+    from stockledger.core.services import user_create
+
+    return user_create(
+        company=c.company,
+        username=f"{c.marker}-clerk-{next(_numbers)}",
+        password="a-Long-clerk-pass-9271",
+        role="clerk",
+    )
+
+
+def _spare_import(c: Company):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from stockledger.imports.services import import_upload
+
+    main, a = c.objects["main"], c.objects["a"]
+    counts = f"sku,warehouse,quantity\n{a.sku},{main.name},{next(_numbers)}\n".encode()
+    upload = SimpleUploadedFile(f"{c.marker}-counts.csv", counts)
+    return import_upload(company=c.company, user=c.user, kind="counts", upload=upload)
 
 
 def populate(company, user, token, marker: str) -> Company:
@@ -281,7 +309,10 @@ def populate(company, user, token, marker: str) -> Company:
         "export": export,
         "rule": rule,
     }
-    return Company(company, user, token, marker, ids, objects)
+    made = Company(company, user, token, marker, ids, objects)
+    ids["user_id"] = _spare_user(made).id
+    ids["import_id"] = _spare_import(made).id
+    return made
 
 
 def valid_body(operation: Operation, c: Company):
@@ -300,6 +331,22 @@ def valid_body(operation: Operation, c: Company):
 
     bodies = {
         "POST /api/v1/tokens": lambda: {"name": f"{c.marker} token {n}"},
+        "POST /api/v1/users": lambda: {
+            "username": f"{c.marker}-user-{n}",
+            "password": "a-Long-user-pass-9271",
+            "role": "viewer",
+        },
+        "PATCH /api/v1/users/{user_id}": lambda: {"role": "viewer"},
+        "POST /api/v1/users/{user_id}/deactivate": lambda: None,
+        # The company_factory's password, set again: every later request still signs in.
+        "POST /api/v1/me/password": lambda: {
+            "current_password": "pw-123456",
+            "new_password": "pw-123456",
+        },
+        "PATCH /api/v1/company": lambda: {"name": f"{c.marker} Company", "time_zone": "UTC"},
+        # Multipart (a file): no JSON body to vary; tests/imports sends real files.
+        "POST /api/v1/imports": lambda: {},
+        "POST /api/v1/imports/{import_id}/apply": lambda: {"confirm_repeat": True},
         "POST /api/v1/tokens/{token_id}/revoke": lambda: None,
         "DELETE /api/v1/tokens/{token_id}": lambda: None,
         "POST /api/v1/orders/bulk": lambda: {"orders": [order(), order()]},
