@@ -178,6 +178,7 @@ class RawCounts:
             "channel_last_written",
             "channel_differs",
             "document_id",
+            "event_group",
         ):
             values[name] = None
         values.update(

@@ -175,6 +175,7 @@ class RawImport:
     def _log_row(self, product, order, order_id, placed, now, q, state) -> list:
         physical, committed = state
         values = dict.fromkeys(TABLE_COLUMNS, "")
+        values.update(event_group=None, reason=None)  # one row per event; no adjustment reason
         values.update(
             company_id=self.ctx.ds.company.id,
             product_id=product.id,

@@ -113,6 +113,11 @@ def _static_files_from_the_packages():
         yield
 
 
+# The process id in letters: user names stay unique per process without sharing digits with
+# the password (Django's similarity validator refused e.g. "user1-123456" / "pw-123456").
+_PID_LETTERS = str(os.getpid()).translate(str.maketrans("0123456789", "qrstvwxyzk"))
+
+
 @pytest.fixture
 def company_factory(db):
     from stockledger.core.services import company_create
@@ -123,7 +128,7 @@ def company_factory(db):
         counter["n"] += 1
         n = counter["n"]
         company, user, token = company_create(
-            name=name or f"Company {n}", username=f"user{n}-{os.getpid()}", password="pw-123456"
+            name=name or f"Company {n}", username=f"user{n}-{_PID_LETTERS}", password="pw-123456"
         )
         return company, user, token
 

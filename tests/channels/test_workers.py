@@ -79,8 +79,9 @@ def stop_workers(started) -> None:
 
 
 def test_three_workers_run_each_scheduled_writeback_once(
-    company, warehouses, product_factory, tmp_path
+    company, warehouses, product_factory, tmp_path, settings
 ):
+    settings.STOCKLEDGER_OUTBOUND_ALLOW = "127.0.0.1"  # the receiver listens on loopback
     product_factory("MUG")
     receiver = Receiver()
     channel = channel_create(company=company, cart_type="other", name="Hooked")

@@ -35,7 +35,16 @@ def vendure_store():
         if os.environ.get("CI") == "true":
             pytest.fail(f"the Vendure store is required under CI: {reason}")
         pytest.skip(reason)
+    # The store listens on loopback: allowed here explicitly (workers started by the tests
+    # inherit the environment; this process reads the setting).
+    from django.conf import settings
+
     os.environ.setdefault("STOCKLEDGER_OUTBOUND_ALLOW", "127.0.0.1")
+    allowed = settings.STOCKLEDGER_OUTBOUND_ALLOW
+    settings.STOCKLEDGER_OUTBOUND_ALLOW = "127.0.0.1"
     store = start_store()
-    yield store
-    stop_store(store)
+    try:
+        yield store
+    finally:
+        stop_store(store)
+        settings.STOCKLEDGER_OUTBOUND_ALLOW = allowed

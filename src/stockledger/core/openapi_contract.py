@@ -196,6 +196,7 @@ EXAMPLES: dict[str, Any] = {
     "ExportIn": {"kind": "products", "format": "csv"},
     "TokenIn": {"name": "warehouse scanner"},
     "WarehouseIn": {"name": "Main"},
+    "SyncRunIn": {"kind": "orders"},
 }
 
 

@@ -41,6 +41,7 @@ NOT_PAGES = {
     "admin/": "Django's admin, for operators",
     "healthz": "plain-text health check",
     "logout/": "POST-only sign-out",
+    "hooks/": "signed webhooks from sales channels: no page",
 }
 # Pages checked signed out (a signed-in user is redirected away from them).
 SIGNED_OUT = {"web:login"}
@@ -75,6 +76,24 @@ def _tokens(company) -> list[int]:
     return _first(ApiToken.objects.filter(user__company=company))
 
 
+def _imports(company) -> list[int]:
+    """The company's imports; the demo has none, so one checked counts file is made."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from stockledger.catalog.models import Product
+    from stockledger.imports.models import Import
+    from stockledger.imports.services import import_upload
+    from stockledger.warehouses.models import Warehouse
+
+    if not Import.objects.filter(company=company).exists():
+        product = Product.objects.filter(company=company, kind="simple").first()
+        warehouse = Warehouse.objects.filter(company=company).first()
+        counts = f"sku,warehouse,quantity\n{product.sku},{warehouse.name},3\n".encode()
+        upload = SimpleUploadedFile("counts.csv", counts)
+        import_upload(company=company, user=None, kind="counts", upload=upload)
+    return _first(Import.objects.filter(company=company))
+
+
 # How to fill a path parameter: a function of the demo company giving the values to open.
 FILL_BY_PARAM: dict[str, Callable] = {
     "product_id": _products,  # a simple product, a kit and a manufactured product
@@ -86,11 +105,15 @@ FILL_BY_PARAM: dict[str, Callable] = {
     "return_id": _model_ids("returns.ReturnOrder"),
     "mo_id": _model_ids("manufacturing.ManufacturingOrder"),
     "token_id": _tokens,
+    "warehouse_id": _model_ids("warehouses.Warehouse"),
+    "user_id": _model_ids("core.User"),
+    "import_id": _imports,
 }
 # Per URL name, for parameters whose meaning depends on the page (checked before the above).
 FILL_BY_URL: dict[str, dict[str, Callable]] = {
     "web:channel_action": {"action": lambda company: ["import"]},
     "web:order_action": {"action": lambda company: ["ship"]},
+    "web:line_row": {"kind": lambda company: ["transfer", "purchase-order"]},
 }
 
 

@@ -2,6 +2,7 @@
 and the Inventory Log, the chart and the count form at phone width."""
 
 import pytest
+from playwright.sync_api import expect
 
 from stockledger.ledger.services import stock_adjust, stock_set
 from stockledger.web.views.log import LOG_PAGE_SIZE
@@ -35,7 +36,8 @@ def focused(page) -> dict:
 
 
 def announced(page) -> str:
-    page.wait_for_function("document.getElementById('announcer').textContent.trim() !== ''")
+    # Locator waits, not wait_for_function: the pages' CSP forbids evaluating strings.
+    expect(page.locator("#announcer")).not_to_have_text("")
     return page.locator("#announcer").inner_text()
 
 
@@ -57,11 +59,9 @@ def test_older_rows_moves_focus_to_the_first_row_it_loaded(page, mug):
     last_old = rows.nth(LOG_PAGE_SIZE - 1).get_attribute("id")
     page.locator("#log-table a:has-text('Older rows')").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('#log-table tbody tr[id^=log-]').length > {LOG_PAGE_SIZE}"
-    )
-    first_new = page.evaluate(f"document.getElementById('{last_old}').nextElementSibling.id")
-    page.wait_for_function(f"document.activeElement.id === '{first_new}'")
+    expect(page.locator(f"#{last_old} + tr")).to_have_count(1)
+    first_new = page.locator(f"#{last_old} + tr").get_attribute("id")
+    expect(page.locator(f"#{first_new}")).to_be_focused()
     assert announced(page) == f"{LOG_PAGE_SIZE} older rows loaded."
     page.keyboard.press("Tab")
     assert focused(page)["text"] == "Older rows ↓", "Tab goes on from the new rows, not the top"
@@ -74,7 +74,7 @@ def test_a_queued_export_takes_focus_and_is_announced(page, mug):
     page.locator("#export-form").wait_for()
     page.locator("#export-form button[type=submit]").focus()
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement.id === 'export-requested'")
+    expect(page.locator("#export-requested")).to_be_focused()
     assert announced(page).startswith("Export #")
     assert "MUG-BLK is on its way." in announced(page)
     page.keyboard.press("Tab")
