@@ -52,6 +52,7 @@ def summary(run: dict) -> dict:
         + _sum(run, "inputs_tried", "bad_query"),
         "tenant requests across companies": _sum(run, "requests", "another_companys")
         + _sum(run, "list_requests", "lists"),
+        "page form and filter inputs fuzzed": _sum(run, "page_fuzz_inputs", "no_form"),
         "lost updates, mismatches, leaks, 500s": 0,
     }
 

@@ -55,6 +55,9 @@ def build_demo(*, now: datetime | None = None, seed: int = 7) -> tuple[Company, 
     run_history(demo)
     _first_exports(demo)
     login = f"Demo login: user {USERNAME}, password {password} (company {COMPANY_NAME!r})"
+    if demo.logins:
+        others = ", ".join(f"{role} {name} / {secret}" for role, name, secret in demo.logins)
+        login += f"\nOther roles (role user / password): {others}"
     path = login_file()
     path.write_text(login + "\n")
     path.chmod(0o600)
