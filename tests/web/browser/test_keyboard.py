@@ -59,8 +59,11 @@ def test_older_rows_moves_focus_to_the_first_row_it_loaded(page, mug):
     last_old = rows.nth(LOG_PAGE_SIZE - 1).get_attribute("id")
     page.locator("#log-table a:has-text('Older rows')").focus()
     page.keyboard.press("Enter")
-    expect(page.locator(f"#{last_old} + tr")).to_have_count(1)
-    first_new = page.locator(f"#{last_old} + tr").get_attribute("id")
+    # Wait for the older rows themselves (until they arrive, the row after the last old one
+    # is the "Older rows" link's).
+    expect(rows.nth(LOG_PAGE_SIZE)).to_be_attached()
+    first_new = rows.nth(LOG_PAGE_SIZE).get_attribute("id")
+    assert page.locator(f"#{last_old} + tr").get_attribute("id") == first_new
     expect(page.locator(f"#{first_new}")).to_be_focused()
     assert announced(page) == f"{LOG_PAGE_SIZE} older rows loaded."
     page.keyboard.press("Tab")
