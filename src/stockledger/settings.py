@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Pages: a NUL in a query or form value is a 400 (PostgreSQL cannot hold one).
+    "stockledger.core.text_input.PageTextGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Pages: the role check (core/permissions.py) and the company's time zone.
     "stockledger.core.page_access.PagePermissionMiddleware",

@@ -43,3 +43,17 @@ def test_an_export_to_the_last_day_of_the_calendar_is_queued(client, product_fac
     response = client.post(f"/products/{mug.id}/export/", {"until": "9999-12-31", "format": "csv"})
     assert response.status_code in (200, 202, 302)
     assert Export.objects.get(company=mug.company).parameters.get("until") is None
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("get", "/products/", {"q": "mug\x00"}),
+        ("get", "/purchase-orders/", {"number": "\x00"}),
+        ("post", "/settings/tokens/", {"name": "a\x00b"}),
+    ],
+)
+def test_a_nul_character_in_a_page_filter_or_form_is_refused_not_a_500(client, method, url, data):
+    response = getattr(client, method)(url, data)
+    assert response.status_code == 400
+    assert "NUL" in response.content.decode()

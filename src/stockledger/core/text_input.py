@@ -35,3 +35,32 @@ def find_unstorable_text(data: Any, path: str = "") -> str | None:
             if found:
                 return found
     return None
+
+
+class PageTextGuardMiddleware:
+    """Pages: a query or form value holding a NUL character is refused (400) before any view
+    runs. PostgreSQL cannot store or compare such text (a search for it was a 500); no person
+    types one. The JSON API refuses it itself (per field); signed webhooks are raw bytes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(("/api/", "/hooks/")):
+            field = _nul_field(request.GET) or (
+                _nul_field(request.POST) if request.method == "POST" else None
+            )
+            if field is not None:
+                from django.http import HttpResponseBadRequest
+
+                return HttpResponseBadRequest(
+                    f"{field} must not contain a NUL character", content_type="text/plain"
+                )
+        return self.get_response(request)
+
+
+def _nul_field(data) -> str | None:
+    for key, values in data.lists():
+        if "\x00" in key or any(isinstance(v, str) and "\x00" in v for v in values):
+            return key.replace("\x00", "") or "a field"
+    return None
