@@ -53,8 +53,21 @@ def summary(run: dict) -> dict:
         "tenant requests across companies": _sum(run, "requests", "another_companys")
         + _sum(run, "list_requests", "lists"),
         "page form and filter inputs fuzzed": _sum(run, "page_fuzz_inputs", "no_form"),
+        "outbound addresses refused (saved or at delivery)": _sum(
+            run, "outbound_refused_when_saved", "internal_address"
+        )
+        + _sum(run, "outbound_refused_at_delivery", "internal_address"),
+        "connections made to a refused address": _sum(
+            run, "outbound_connections_made", "internal_address"
+        ),
+        "sign-in guesses / throttled": f"{_sum(run, 'sign_in_guesses', 'guessing'):,} / "
+        f"{_sum(run, 'signins_throttled', 'guessing'):,}",
         "lost updates, mismatches, leaks, 500s": 0,
     }
+
+
+def _cell(value: int | str) -> str:
+    return value if isinstance(value, str) else f"{value:,}"
 
 
 def render(runs: list[dict]) -> str:
@@ -79,7 +92,7 @@ def render(runs: list[dict]) -> str:
     lines.append("|---|" + "---|" * len(runs))
     sums = [summary(r) for r in runs]
     for key in sums[0]:
-        lines.append(f"| {key} | " + " | ".join(f"{s[key]:,}" for s in sums) + " |")
+        lines.append(f"| {key} | " + " | ".join(_cell(s[key]) for s in sums) + " |")
     lines += ["", "## Every test, every figure", ""]
     for run in runs:
         lines += [f"### {_title(run)}", ""]
