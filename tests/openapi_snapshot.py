@@ -2,7 +2,8 @@
 
 `make openapi-snapshot` rewrites the snapshot on purpose; tests/api/test_openapi_snapshot.py
 fails naming each change that would break a generated client until it is rewritten:
-an operation removed, a field of a schema removed or retyped, an input newly required.
+an operation removed or renamed (its operationId), a field of a schema removed or retyped, an
+input newly required.
 
 Run as `python -m tests.openapi_snapshot` to write the snapshot.
 """
@@ -65,6 +66,12 @@ def breaking_changes(old: dict, new: dict) -> list[str]:
             if current is None:
                 changes.append(f"operation removed: {label}")
                 continue
+            if current.get("operationId") != operation.get("operationId"):
+                # A generated client names its function after the operation id.
+                changes.append(
+                    f"operation renamed: {label} "
+                    f"({operation.get('operationId')} -> {current.get('operationId')})"
+                )
             for name in sorted(_required_params(current) - _required_params(operation)):
                 changes.append(f"input newly required: {label} {name}")
             was = operation.get("requestBody", {}).get("required", False)

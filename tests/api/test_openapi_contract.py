@@ -99,7 +99,7 @@ def test_each_create_links_to_the_operations_that_take_its_id():
                 continue  # (an operation a router does not offer)
             link = links[operation_ids[(target_method, target_path)]]
             assert link["parameters"] == {f"path.{parameter}": "$response.body#/id"}
-    assert "stockledger_purchasing_api_receive_purchase_order" in str(
+    assert "receive_purchase_order" in str(
         schema["paths"]["/api/v1/purchase-orders"]["post"]["responses"]["201"]["links"]
     )
 

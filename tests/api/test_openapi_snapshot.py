@@ -24,11 +24,13 @@ def test_each_kind_of_breaking_change_is_named():
     new["components"]["schemas"]["TokenIn"]["required"].append("expires_at")
     query = new["paths"]["/api/v1/orders"]["get"]["parameters"][0]
     query["required"] = True
+    new["paths"]["/api/v1/products"]["get"]["operationId"] = "products_list"
     changes = breaking_changes(old, new)
     assert "operation removed: POST /api/v1/transfers" in changes
     assert "field removed: GoodsReceiptLineOut.quantity" in changes
     assert any(c.startswith("field retyped: WarehouseOut.name") for c in changes)
     assert "input newly required: TokenIn.expires_at" in changes
+    assert "operation renamed: GET /api/v1/products (list_products -> products_list)" in changes
     assert f"input newly required: GET /api/v1/orders query parameter `{query['name']}`" in changes
 
 

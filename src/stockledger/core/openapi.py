@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
@@ -227,15 +228,36 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class StockledgerAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        """The handler's own name (`list_products`), not ninja's module-prefixed one: generated
+        clients name their functions after it (`api.products.list_products`)."""
+        return operation.view_func.__name__
+
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         from .openapi_contract import document_contract
 
         schema = document_errors(
             super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         )
+        _check_unique_operation_ids(schema)
         prefix = path_prefix if path_prefix is not None else self.get_root_path(path_params or {})
         document_contract(schema, prefix.rstrip("/"))
         return schema
+
+
+def _check_unique_operation_ids(schema: dict) -> None:
+    seen: dict[str, str] = {}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            where = f"{method.upper()} {path}"
+            other = seen.setdefault(operation["operationId"], where)
+            if other != where:
+                raise ImproperlyConfigured(
+                    f"two API handlers are named {operation['operationId']!r} ({other}, {where}): "
+                    "operation ids (the generated clients' function names) must be unique"
+                )
 
 
 def local_docs() -> Swagger:
