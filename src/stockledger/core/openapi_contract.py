@@ -59,11 +59,38 @@ def _enum_rules() -> tuple[dict, dict]:
     return property_enums, parameter_enums
 
 
-# POST /stock/on-hand: exactly one of the two.
-ON_HAND_ONE_OF = [
-    {"required": ["physical_on_hand"], "properties": {"change": {"type": "null"}}},
-    {"required": ["change"], "properties": {"physical_on_hand": {"type": "null"}}},
-]
+# POST /stock/on-hand: exactly one of a count or a change, as two whole object schemas. (A
+# `oneOf` of `required` lists beside shared `properties` is valid JSON Schema, but
+# openapi-python-client drops the shared properties: its client could not send a count.)
+ON_HAND_BRANCHES = {
+    "OnHandCountIn": ("physical_on_hand", "change", "Set physical on hand to a counted value."),
+    "OnHandAdjustIn": ("change", "physical_on_hand", "Adjust physical on hand by a signed amount."),
+}
+
+
+def _split_on_hand(components: dict) -> None:
+    whole = components["OnHandIn"]
+    for name, (field, other, description) in ON_HAND_BRANCHES.items():
+        properties = {k: v for k, v in whole["properties"].items() if k != other}
+        kept = {
+            k: v for k, v in whole["properties"][field].items() if k in ("title", "description")
+        }
+        properties[field] = {**_non_null(properties[field]), **kept}
+        properties[other] = {"type": "null", "description": f"not with `{field}`"}
+        components[name] = {
+            "title": name,
+            "description": description,
+            "type": "object",
+            "properties": properties,
+            "required": [*whole.get("required", ()), field],
+        }
+    components["OnHandIn"] = {
+        "title": "OnHandIn",
+        "description": "Exactly one of `physical_on_hand` (set to a counted value) or `change` "
+        "(adjust by a signed amount).",
+        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in ON_HAND_BRANCHES],
+    }
+
 
 # create operation -> (the id field of its answer, the operations that take that id).
 LINKS: dict[tuple[str, str], tuple[str, list[tuple[str, str, str]]]] = {
@@ -210,11 +237,7 @@ def document_contract(schema: dict[str, Any], prefix: str) -> None:
                 if name in properties:
                     _non_null(properties[name]).update(keywords)
     if "OnHandIn" in components:
-        components["OnHandIn"]["oneOf"] = ON_HAND_ONE_OF
-        components["OnHandIn"]["description"] = (
-            "Exactly one of `physical_on_hand` (set to a counted value) or `change` "
-            "(adjust by a signed amount)."
-        )
+        _split_on_hand(components)
     if "CompanyPatchIn" in components:
         zone = components["CompanyPatchIn"].get("properties", {}).get("time_zone")
         if zone is not None:
