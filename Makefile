@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run openapi-snapshot test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps store-deps bench bench-deps screenshots clean
+.PHONY: install run openapi-snapshot client typescript-deps typescript-check test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps store-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -57,7 +57,7 @@ a11y-deps:
 
 # The two engines' passes share nothing (own STOCKLEDGER_HOME, own database): they run side by
 # side, each into its own log, printed whole when both are done. TEST_SERIAL=1 runs them in turn.
-test: install a11y-deps store-deps lint check
+test: install a11y-deps store-deps typescript-deps client lint check
 ifeq ($(TEST_SERIAL),1)
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
@@ -73,11 +73,11 @@ else
 	test $$rs = 0 && test $$rp = 0
 endif
 
-test-sqlite: install a11y-deps
+test-sqlite: install a11y-deps typescript-deps client
 	@echo "== tests on SQLite"
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install a11y-deps store-deps
+test-postgres: install a11y-deps store-deps typescript-deps client
 	@echo "== tests on PostgreSQL ($(PG_URL))"
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('/stockledger','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
 	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
@@ -91,6 +91,45 @@ test-postgres: install a11y-deps store-deps
 # tests/api/test_openapi_snapshot.py names every breaking change until this is run.
 openapi-snapshot: install
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/snapshot DATABASE_URL= $(BIN)/python -m tests.openapi_snapshot
+	@$(MAKE) --no-print-directory client
+
+# The Python client generated from docs/openapi.json by the pinned openapi-python-client (dev
+# extras, offline): build/client/stockledger_client, never edited and never committed. It is
+# a pure function of the committed snapshot, the pinned generator and its config: committing it
+# would repeat the snapshot's every change over ~270 files for review. Written beside and
+# then moved into place, so a test pass never reads half a client. The generator's ruff hooks
+# run our pinned ruff (.venv/bin first on PATH).
+CLIENT := build/client/stockledger_client/__init__.py
+CLIENT_CONFIG := tests/clients/openapi-python-client.yaml
+$(CLIENT): docs/openapi.json $(CLIENT_CONFIG) $(BIN)/stockledger
+	@rm -rf build/client.new && mkdir -p build
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/openapi-python-client generate --path docs/openapi.json \
+	  --config $(CLIENT_CONFIG) --output-path build/client.new --fail-on-warning >build/client.log 2>&1 \
+	  || { cat build/client.log; exit 1; }
+	@rm -rf build/client && mv build/client.new build/client && touch $@
+	@echo "generated build/client/stockledger_client from docs/openapi.json"
+
+client: $(CLIENT)
+
+# openapi-typescript and tsc, pinned by tests/clients/typescript/package-lock.json (npm ci).
+# typescript-check generates the API's types from docs/openapi.json into TS_OUT beside a copy
+# of api_usage.ts and type-checks it (tests/api/test_typescript_types.py runs it).
+TS := tests/clients/typescript
+TS_OUT ?= $(STOCKLEDGER_HOME)/typescript
+$(TS)/node_modules/.package-lock.json: $(TS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(TS) --no-audit --no-fund --loglevel=error; \
+	elif [ "$$CI" = "true" ]; then echo "FAIL: npm is required under CI (TypeScript type check)"; exit 1; \
+	else echo "SKIPPED: openapi-typescript not installed - no npm (the TypeScript check will skip)"; fi
+
+typescript-deps: $(TS)/node_modules/.package-lock.json
+
+typescript-check: typescript-deps
+	@mkdir -p $(TS_OUT) && cp $(TS)/api_usage.ts $(TS_OUT)/api_usage.ts
+	@$(TS)/node_modules/.bin/openapi-typescript docs/openapi.json --default-non-nullable=false \
+	  --output $(TS_OUT)/stockledger-api.d.ts >/dev/null
+	$(TS)/node_modules/.bin/tsc --noEmit --strict --target es2022 --module esnext \
+	  --moduleResolution bundler $(TS_OUT)/api_usage.ts
 
 # The edit-test loop: unit and service tests on SQLite, no browser, no reliability suite.
 test-quick: install
