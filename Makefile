@@ -155,4 +155,4 @@ screenshots: install browser-deps
 	$(BIN)/python -m stockledger.web.screenshots docs/screenshots
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build/client build/client.new build/client.log
