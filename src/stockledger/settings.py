@@ -127,7 +127,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": STOCKLEDGER_HOME / "stockledger.sqlite3",
+            "NAME": str(STOCKLEDGER_HOME / "stockledger.sqlite3"),
             "OPTIONS": {
                 # Writers take the write lock when their transaction starts (BEGIN IMMEDIATE),
                 # so concurrent writers queue on busy_timeout instead of failing mid-way.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 # (component id, quantity per kit), in a fixed order (the first limiting component is named).
 Parts = Sequence[tuple[int, int]]
@@ -61,6 +62,12 @@ def kit_in_warehouse(
     return KitInWarehouse(warehouse_id, physical or 0, available or 0, limiting)
 
 
+def _at(
+    quantities: Callable[[int, int], Quantities], warehouse_id: int, component_id: int
+) -> Quantities:
+    return quantities(component_id, warehouse_id)
+
+
 def kit_warehouses(
     parts: Parts,
     quantities: Callable[[int, int], Quantities],
@@ -68,7 +75,7 @@ def kit_warehouses(
 ) -> list[KitInWarehouse]:
     """The kit in each of `warehouse_ids`, from `quantities(component id, warehouse id)`."""
     return [
-        kit_in_warehouse(parts, lambda c, w=warehouse_id: quantities(c, w), warehouse_id)
+        kit_in_warehouse(parts, partial(_at, quantities, warehouse_id), warehouse_id)
         for warehouse_id in warehouse_ids
     ]
 

@@ -1,6 +1,7 @@
 """Reads of the catalog with quantities (kits derived from their components)."""
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.db.models import Q, QuerySet
 
@@ -56,6 +57,10 @@ def products_search(
     return qs.order_by("sku", "id")
 
 
+def _warehouse_totals(book: StockBook, warehouse_id: int, product_id: int) -> tuple[int, int]:
+    return book.warehouse_totals(product_id, warehouse_id)
+
+
 def sku_suggestions(
     *, company: Company, typed: str, purpose: str = "", limit: int = 20
 ) -> list[tuple[str, str]]:
@@ -95,9 +100,10 @@ def quantities_for(products: list[Product]) -> dict[int, ProductQuantities]:
             if product.id in kit_ids:
                 # Per warehouse: a kit ships from one (catalog/kits.py).
                 kit = kit_in_warehouse(
-                    book.kits.get(product.id, ()), lambda c, w=wh.id: book.warehouse_totals(c, w)
+                    book.kits.get(product.id, ()),
+                    partial(_warehouse_totals, book, wh.id),
                 )
-                limiting = skus.get(kit.limiting_component_id, "")
+                limiting = skus.get(kit.limiting_component_id or 0, "")
                 rows.append(
                     WarehouseQuantities(
                         wh.id, wh.name, kit.physical_on_hand, kit.committed, limiting

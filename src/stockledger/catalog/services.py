@@ -131,9 +131,10 @@ def products_by_skus(
     products: list[Product] = []
     seen: dict[int, int] = {}
     for i, sku in enumerate(cleaned):
-        product = exact.get(sku) or by_key.get(sku_key(sku))
-        if product is None:
+        found = exact.get(sku) or by_key.get(sku_key(sku))
+        if found is None:
             raise InvalidInput(f"unknown SKU {sku!r}", field=field(i))
+        product = found
         if not archived_ok:
             _refuse_archived(product, field(i))
         if not repeats_ok and product.id in seen:

@@ -458,7 +458,7 @@ def post_writeback_run(
     request, channel_id: int = id_path(), payload: WritebackRunIn | None = Body(None)
 ):
     channel = channel_for(company=request.company, channel_id=channel_id)
-    payload = payload or WritebackRunIn()
+    payload = payload or WritebackRunIn(skus=None, only_changed=False)
     sync = channel_writeback_enqueue(
         company=request.company,
         channel=channel,

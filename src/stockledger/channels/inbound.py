@@ -106,7 +106,7 @@ def hook_receive(request: HttpRequest, channel_id: int, kind: str) -> JsonRespon
         return _answer(413, f"body is larger than the limit of {cap} bytes")
     channel = SalesChannel.objects.filter(pk=channel_id).first()
     signed = None if channel is None else _signed(kind, channel, request, body)
-    if signed is None:
+    if channel is None or signed is None:
         return _answer(404, "no such webhook")
     if not signed:
         logger.info("hook %s/%s: bad signature", channel_id, kind)

@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -50,12 +50,12 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-RUN_KIND = {
+RUN_KIND: dict[str, str] = {
     SyncKind.ORDERS: ChannelSync.Kind.ORDERS,
     SyncKind.READBACK: ChannelSync.Kind.IMPORT,
     SyncKind.WRITEBACK: ChannelSync.Kind.EXPORT,
 }
-SCHEDULE_KIND = {
+SCHEDULE_KIND: dict[str, str] = {
     ChannelSync.Kind.ORDERS: SyncKind.ORDERS,
     ChannelSync.Kind.IMPORT: SyncKind.READBACK,
     ChannelSync.Kind.EXPORT: SyncKind.WRITEBACK,
@@ -74,7 +74,7 @@ def interval_for(kind: str) -> int:
             SyncKind.ORDERS: _setting("STOCKLEDGER_SYNC_ORDERS_SECONDS", 60),
             SyncKind.READBACK: _setting("STOCKLEDGER_SYNC_READBACK_SECONDS", 3600),
             SyncKind.WRITEBACK: _setting("STOCKLEDGER_SYNC_WRITEBACK_SECONDS", 3600),
-        }[kind]
+        }[SyncKind(kind)]
     )
 
 
@@ -83,7 +83,7 @@ def _kinds_for(channel: SalesChannel) -> list[str]:
         adapter = adapter_for(channel)
     except NotSupported:
         return []
-    kinds = []
+    kinds: list[str] = []
     if adapter.can_poll_orders:
         kinds.append(SyncKind.ORDERS)
     if adapter.can_read:
@@ -229,7 +229,7 @@ def scheduler_tick(*, now: datetime | None = None) -> list[ChannelSync]:
         auto_writeback=True, dirty_since__lte=now - debounce, suspended_at__isnull=True
     ).values_list("pk", "channel_id", "dirty_since")[:200]
     for pk, channel_id, dirty_since in dirty:
-        sync = _claim_dirty(pk, channel_id, dirty_since)
+        sync = _claim_dirty(pk, channel_id, cast(datetime, dirty_since))  # filtered: set
         if sync is not None:
             enqueued.append(sync)
     return enqueued

@@ -153,7 +153,9 @@ def channel_health(*, channel: SalesChannel) -> ChannelHealth:
     from .models import ChannelSchedule, ChannelSyncState
 
     state = ChannelSyncState.objects.filter(channel=channel).first()
-    schedules = {s.kind: s.next_run_at for s in ChannelSchedule.objects.filter(channel=channel)}
+    schedules: dict[str, object] = {
+        s.kind: s.next_run_at for s in ChannelSchedule.objects.filter(channel=channel)
+    }
     readback = _last(channel, ChannelSync.Kind.IMPORT)
     drift = 0
     if readback is not None:

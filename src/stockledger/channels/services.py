@@ -7,7 +7,7 @@ Quantity imports and writeback runs are in `sync.py`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 
@@ -113,7 +113,7 @@ def channel_by_id(
 ) -> SalesChannel:
     """A channel named in a request body: unknown or another company's is invalid input."""
     try:
-        return SalesChannel.objects.get(company=company, pk=int(channel_id))
+        return SalesChannel.objects.get(company=company, pk=int(cast(Any, channel_id)))
     except (SalesChannel.DoesNotExist, TypeError, ValueError):
         raise InvalidInput(f"unknown sales channel {channel_id!r}", field=field) from None
 

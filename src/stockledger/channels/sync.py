@@ -67,9 +67,10 @@ def _product_ids_by_sku(
     seen: set[int] = set()
     ids = []
     for i, sku in enumerate(cleaned):
-        pk = exact.get(sku) or by_key.get(sku_key(sku))
-        if pk is None:
+        found = exact.get(sku) or by_key.get(sku_key(sku))
+        if found is None:
             raise InvalidInput(f"unknown SKU {sku!r}", field=field(i))
+        pk = found
         if pk in seen:
             raise InvalidInput(f"{sku} is listed twice", field=field(i))
         seen.add(pk)
@@ -193,7 +194,7 @@ def channel_quantities_pull(
         shown = adapter.read_quantities()
     except NotSupported as exc:
         raise Conflict(str(exc), field="adapter") from None
-    known = {}
+    known: dict[str, int] = {}
     skus = sorted({q.sku for q in shown})
     for start in range(0, len(skus), 2000):
         known.update(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from django.db.models import Sum
 
@@ -223,10 +224,11 @@ def _kit_base(
     base = sum(k.available_on_hand for k in kits)
     steps = []
     for kit in kits:
+        where_id = cast(int, kit.warehouse_id)  # kit_warehouses gives each its warehouse
         shares = ", ".join(
-            f"{skus[c]} {_available_of(stock.get((c, kit.warehouse_id)))}/{qty}" for c, qty in ratio
+            f"{skus[c]} {_available_of(stock.get((c, where_id)))}/{qty}" for c, qty in ratio
         )
-        steps.append(f"{names[kit.warehouse_id]} min({shares}) = {kit.available_on_hand}")
+        steps.append(f"{names[where_id]} min({shares}) = {kit.available_on_hand}")
     return base, f"{where}: kit = {' + '.join(steps) or '0'} = {base}"
 
 

@@ -7,5 +7,5 @@ admin.site.register(Company)
 
 
 @admin.register(User)
-class StockledgerUserAdmin(UserAdmin):
-    fieldsets = UserAdmin.fieldsets + (("Company", {"fields": ("company",)}),)
+class StockledgerUserAdmin(UserAdmin[User]):
+    fieldsets = tuple(UserAdmin.fieldsets or ()) + (("Company", {"fields": ("company",)}),)

@@ -1,12 +1,14 @@
 """JSON API for the caller's identity and their API tokens."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
 from .models import ApiToken
-from .pagination import PageQuery, keyset_page
+from .pagination import Page, PageQuery, keyset_page
 from .permissions import permissions_of
+from .requests import CompanyRequest
 from .services import token_create, token_delete, token_revoke
 from .tenancy import get_for_user
 
@@ -22,7 +24,7 @@ class MeOut(Schema):
 
 
 @router.get("/me", response=MeOut, summary="Who this token belongs to")
-def me(request):
+def me(request: CompanyRequest) -> dict[str, Any]:
     return {
         "user": request.user.username,
         "company_id": request.company.id,
@@ -61,7 +63,7 @@ class TokenListOut(Schema):
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token (shown once)")
-def create_token(request, payload: TokenIn):
+def create_token(request: CompanyRequest, payload: TokenIn) -> Status[Any]:
     token, raw = token_create(user=request.user, name=payload.name)
     # An Idempotency-Key replay must not hand out (or store) the raw token.
     request.idempotency_redact = {"token": None}
@@ -69,7 +71,7 @@ def create_token(request, payload: TokenIn):
 
 
 @router.get("/tokens", response=TokenListOut, summary="The caller's API tokens, newest first")
-def list_tokens(request, page: Query[PageQuery]):
+def list_tokens(request: CompanyRequest, page: Query[PageQuery]) -> Page:
     return keyset_page(
         ApiToken.objects.filter(user=request.user),
         order=("-id",),
@@ -79,7 +81,7 @@ def list_tokens(request, page: Query[PageQuery]):
 
 
 @router.get("/tokens/{token_id}", response=TokenOut, summary="One of the caller's API tokens")
-def get_token(request, token_id: int):
+def get_token(request: CompanyRequest, token_id: int) -> ApiToken:
     return get_for_user(ApiToken, request.user, token_id, label="API token")
 
 
@@ -93,7 +95,7 @@ def get_token(request, token_id: int):
         "listed, revoke it (`POST /tokens/{token_id}/revoke`)."
     ),
 )
-def delete_token(request, token_id: int):
+def delete_token(request: CompanyRequest, token_id: int) -> ApiToken:
     return token_delete(token=get_for_user(ApiToken, request.user, token_id, label="API token"))
 
 
@@ -102,5 +104,5 @@ def delete_token(request, token_id: int):
     response=TokenOut,
     summary="Revoke an API token (401 from now on; stays listed as revoked)",
 )
-def revoke_token(request, token_id: int):
+def revoke_token(request: CompanyRequest, token_id: int) -> ApiToken:
     return token_revoke(token=get_for_user(ApiToken, request.user, token_id, label="API token"))

@@ -7,10 +7,12 @@ entry exists exactly when the change does. Owners read the list in the pages
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from .models import AuditEntry, Company, User
@@ -26,10 +28,10 @@ _request: ContextVar[Any] = ContextVar("audit_request", default=None)
 class AuditActorMiddleware:
     """Makes the request's user (session or API token) the actor of audit entries."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         token = _request.set(request)
         try:
             return self.get_response(request)
@@ -80,7 +82,7 @@ def audit_record(
         actor=actor if actor is not None and actor.pk else None,
         actor_name=getattr(actor, "username", "") or "",
         action=action,
-        object_type=object_type or (target._meta.model_name if target is not None else ""),
+        object_type=object_type or ((target._meta.model_name or "") if target is not None else ""),
         object_id=getattr(target, "pk", None),
         object_name=str(target)[:TEXT_MAX] if target is not None else "",
         changes=diff,

@@ -1,12 +1,15 @@
 """JSON API of the audit list: GET /audit (owners)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from ninja import Query, Router, Schema
 
 from .audit import audit_entries
-from .pagination import PageQuery, keyset_page
+from .models import AuditEntry
+from .pagination import Page, PageQuery, keyset_page
+from .requests import CompanyRequest
 
 router = Router(tags=["audit"])
 
@@ -32,7 +35,7 @@ class AuditListOut(Schema):
     response=AuditListOut,
     summary="Settings changes (not stock changes), newest first: who, when, from and to",
 )
-def audit_list(request, page: Query[PageQuery]):
+def audit_list(request: CompanyRequest, page: Query[PageQuery]) -> Page:
     return keyset_page(
         audit_entries(company=request.company),
         order=("-id",),
@@ -42,7 +45,7 @@ def audit_list(request, page: Query[PageQuery]):
     )
 
 
-def _rows(entries) -> list[dict]:
+def _rows(entries: Iterable[AuditEntry]) -> list[dict[str, Any]]:
     return [
         {
             "id": e.id,

@@ -9,13 +9,16 @@ very next request; within one request the idempotency middleware hands its resul
 
 import re
 from functools import cache
+from typing import cast
 
 from django.db import connection
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
 from .models import ApiToken, Company, User, hash_token
 from .permissions import api_permission, permission_require
+from .requests import CompanyRequest
 from .rows import field_count, model_from_row, model_from_row_fields, select_list
 
 _ROUTE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
@@ -38,7 +41,7 @@ def _token_sql() -> str:
     )
 
 
-def user_for_token(raw: str):
+def user_for_token(raw: str) -> User | None:
     """The active user (with `.company` and `.api_token`) of an unrevoked token, or None."""
     with connection.cursor() as cursor:
         cursor.execute(_token_sql(), [hash_token(raw)])
@@ -61,23 +64,26 @@ def user_for_token(raw: str):
 
 
 class TokenAuth(HttpBearer):
-    def authenticate(self, request, token):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         # The idempotency middleware may have resolved this request's token already.
         user = getattr(request, "api_token_user", None) or user_for_token(token)
         if user is not None:
-            request.company = user.company
-            request.user = user
+            scoped = cast(CompanyRequest, request)
+            scoped.company = cast(Company, user.company)  # the token's SQL joins the company
+            scoped.user = user
             # Before the body is read: a role without the permission gets 403 naming it.
             permission_require(user, operation_permission(request))
         return user
 
 
-def operation_path(request) -> str:
+def operation_path(request: HttpRequest) -> str:
     """The operation's path as the OpenAPI schema writes it ("/products/{product_id}")."""
-    route = request.resolver_match.route
+    match = request.resolver_match
+    assert match is not None  # an API operation: its URL was resolved
+    route = match.route
     _, _, path = route.partition("api/v1")
     return "/" + _ROUTE_PARAM.sub(r"{\1}", path).lstrip("/")
 
 
-def operation_permission(request) -> str:
-    return api_permission(request.method, operation_path(request))
+def operation_permission(request: HttpRequest) -> str:
+    return api_permission(request.method or "", operation_path(request))

@@ -9,9 +9,10 @@ import operator
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
@@ -84,11 +85,13 @@ _STORED_TYPE = {
 }
 _NONE = type(None)
 
+M = TypeVar("M", bound=Model)
+
 
 class _Shape:
     """What inserting one model's objects needs, worked out once per model and database."""
 
-    def __init__(self, model: type[Model], connection) -> None:
+    def __init__(self, model: type[Model], connection: BaseDatabaseWrapper) -> None:
         qn = connection.ops.quote_name
         self.fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
         self.getter = operator.attrgetter(*(f.attname for f in self.fields))
@@ -97,7 +100,7 @@ class _Shape:
             for f in self.fields
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
         }
-        self.stored = tuple(
+        self.stored: tuple[frozenset[type] | None, ...] = tuple(
             frozenset({_STORED_TYPE[f.get_internal_type()], _NONE})
             if f.get_internal_type() in _STORED_TYPE and f not in self_setting
             else None
@@ -108,14 +111,16 @@ class _Shape:
         self.special = tuple((i, f) for i, f in enumerate(self.fields) if self.stored[i] is None)
         # (column, type) pairs a value may have and go to the driver as it is; str and int
         # enums (TextChoices, IntegerChoices) join on first sight.
-        self.allowed = {(i, t) for i in self.ordinary for t in self.stored[i]}
+        self.allowed = {(i, t) for i in self.ordinary for t in self.stored[i] or ()}
         table = qn(model._meta.db_table)
-        self.head = f"INSERT INTO {table} ({', '.join(qn(f.column) for f in self.fields)}) "
-        self.tail = f" RETURNING {table}.{qn(model._meta.pk.column)}"
+        self.head = (
+            f"INSERT INTO {table} ({', '.join(qn(cast(str, f.column)) for f in self.fields)}) "
+        )
+        self.tail = f" RETURNING {table}.{qn(cast(str, model._meta.pk.column))}"
         self.row = "(" + ", ".join(["%s"] * len(self.fields)) + ")"
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in self.fields)
-            self.unnest = f"SELECT * FROM unnest({arrays})"
+            self.unnest: str | None = f"SELECT * FROM unnest({arrays})"
             self.per_statement = PG_ARRAY_ROWS
         else:
             self.unnest = None
@@ -123,7 +128,7 @@ class _Shape:
                 1, connection.ops.bulk_batch_size(list(self.fields), [None] * 10_000)
             )
 
-    def prepare(self, obj: Model, connection, sqlite: bool) -> list:
+    def prepare(self, obj: Model, connection: BaseDatabaseWrapper, sqlite: bool) -> list[Any]:
         values = list(self.getter(obj))
         types = zip(self.ordinary, map(type, self.get_ordinary(values)), strict=True)
         if not self.allowed.issuperset(types):
@@ -131,7 +136,7 @@ class _Shape:
                 value = values[i]
                 if (i, type(value)) in self.allowed:
                     continue
-                plain = next(iter(self.stored[i] - {_NONE}))
+                plain = next(iter((self.stored[i] or frozenset()) - {_NONE}))
                 if isinstance(value, Enum) and isinstance(value, plain) and plain is not bool:
                     self.allowed.add((i, type(value)))  # drivers take it as the str / int it is
                 else:
@@ -158,7 +163,7 @@ class _Shape:
 _shapes: dict[tuple[type[Model], str, str], _Shape] = {}
 
 
-def insert_objects(model: type[Model], objs: Sequence[Model]) -> list[Model]:
+def insert_objects(model: type[M], objs: Sequence[M]) -> list[M]:
     """Insert new `model` objects in order, as `bulk_create` does (each field's pre_save and
     database preparation, skipped for values already of the type the field stores), set
     their ids and return them. One statement per batch, its SQL kept: multi-row VALUES on
@@ -185,7 +190,8 @@ def insert_objects(model: type[Model], objs: Sequence[Model]) -> list[Model]:
                 cursor.execute(sql, [value for row in rows for value in row])
             else:
                 columns = [list(column) for column in zip(*rows, strict=True)]
-                cursor.execute(shape.head + shape.unnest + shape.tail, columns)
+                unnest = cast(str, shape.unnest)  # set on PostgreSQL, the only engine here
+                cursor.execute(shape.head + unnest + shape.tail, columns)
             ids = cursor.fetchall()
             if len(ids) != len(batch):
                 raise RuntimeError(f"inserted {len(batch)} rows, {len(ids)} ids came back")

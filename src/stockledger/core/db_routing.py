@@ -30,9 +30,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar, cast, overload
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +124,13 @@ def replica_usable() -> bool:
     return True
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
 class ReplicaRouter:
     """Django database router applying the rule in this module's docstring."""
 
-    def db_for_read(self, model, **hints):
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         mode = _reads.get()
         if mode is None:
             return PRIMARY
@@ -134,13 +140,15 @@ class ReplicaRouter:
             return PRIMARY
         return REPLICA if replica_usable() else PRIMARY
 
-    def db_for_write(self, model, **hints):
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY
 
-    def allow_relation(self, obj1, obj2, **hints):
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # the replica holds the same rows as the primary
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints):
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool:
         return db == PRIMARY
 
 
@@ -174,20 +182,26 @@ class reads_from_replica:  # noqa: N801 - used as a context manager and a decora
     health checks shows the user nothing.
     """
 
-    def __enter__(self):
+    def __enter__(self) -> reads_from_replica:
         self._cm = _prefer_replica()
         self._cm.__enter__()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> bool | None:
         return self._cm.__exit__(*exc)
 
-    def __new__(cls, fn: Callable | None = None):
+    @overload
+    def __new__(cls, fn: None = None) -> reads_from_replica: ...
+
+    @overload
+    def __new__(cls, fn: F) -> F: ...  # type: ignore[misc]  # as a decorator: the view
+
+    def __new__(cls, fn: Callable[..., Any] | None = None) -> Any:
         if fn is None:
             return super().__new__(cls)
 
         @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             request = args[0] if args else None
             method = getattr(request, "method", "GET")
             if not replica_configured() or method not in ("GET", "HEAD"):
@@ -225,10 +239,10 @@ class ReadYourWritesMiddleware:
     """After a browser's write (any non-GET request), its reads stay on the primary for the
     replica's allowed lag, so the page after a change always shows the change."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if not replica_configured():
             return self.get_response(request)
         token = _sticky.set(_sticky_until(request) > time.time())
@@ -249,7 +263,7 @@ class ReadYourWritesMiddleware:
         return response
 
 
-def _sticky_until(request) -> float:
+def _sticky_until(request: HttpRequest) -> float:
     try:
         return float(request.COOKIES.get(STICKY_COOKIE, "0"))
     except ValueError:
@@ -263,7 +277,8 @@ def primary_wal_lsn() -> str:
         return ""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text")
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        return cast(str, row[0])
 
 
 def replica_alias_for_lsn(lsn: str, *, wait: float | None = None) -> str:

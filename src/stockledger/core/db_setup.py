@@ -7,8 +7,10 @@ through any other SQLite client it fails too (the function does not exist there)
 """
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
 _purge = threading.local()
@@ -18,7 +20,7 @@ def _purge_allowed() -> int:
     return 1 if getattr(_purge, "on", False) else 0
 
 
-def _on_connect(sender, connection, **kwargs) -> None:
+def _on_connect(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
     if connection.vendor == "sqlite":
         connection.connection.create_function(
             "stockledger_log_purge_allowed", 0, _purge_allowed, deterministic=False
@@ -29,7 +31,7 @@ connection_created.connect(_on_connect)
 
 
 @contextmanager
-def allow_log_purge():
+def allow_log_purge() -> Iterator[None]:
     """For the test suite's flush between transactional tests only."""
     _purge.on = True
     try:

@@ -70,7 +70,7 @@ def check_owned(obj: Model, company: Any, *, field: str, label: str) -> None:
         raise InvalidInput(f"unknown {label} {obj.pk!r}", field=field)
 
 
-def next_document_number(qs: QuerySet, *, prefix: str, field: str = "number") -> str:
+def next_document_number(qs: QuerySet[Any], *, prefix: str, field: str = "number") -> str:
     """The number after the highest `<prefix><digits>` in `qs` (PO-000124 after PO-000123),
     zero-padded to six digits; `<prefix>000001` when there is none. A suggestion: the
     document's unique constraint still decides."""

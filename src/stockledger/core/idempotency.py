@@ -24,7 +24,9 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,6 +37,7 @@ from .auth import user_for_token
 from .json_errors import error_response
 from .middleware import bearer_token, is_api_request
 from .models import IdempotencyKey, IdempotencyState, User
+from .requests import CompanyRequest
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -54,7 +57,7 @@ def request_fingerprint(request: HttpRequest) -> str:
     except (ValueError, UnicodeDecodeError):
         canonical = body
     digest = hashlib.sha256()
-    for part in (request.method.encode(), request.get_full_path().encode(), canonical):
+    for part in ((request.method or "").encode(), request.get_full_path().encode(), canonical):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -101,7 +104,7 @@ def _claim(
                 return IdempotencyKey.objects.create(
                     user=user,
                     key=key,
-                    method=request.method,
+                    method=request.method or "",
                     path=request.get_full_path()[:2000],
                     fingerprint=fingerprint,
                     state=IdempotencyState.RUNNING,
@@ -159,7 +162,7 @@ def _stored_body(request: HttpRequest, response: HttpResponse) -> bytes:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -177,7 +180,7 @@ class IdempotencyMiddleware:
                 f"{IDEMPOTENCY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters",
                 errors=[{"field": IDEMPOTENCY_HEADER, "message": "invalid key"}],
             )
-        request.api_token_user = user
+        cast(CompanyRequest, request).api_token_user = user
         _maybe_purge()
         claim = _claim(
             user=user, key=key, request=request, fingerprint=request_fingerprint(request)

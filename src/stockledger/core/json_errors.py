@@ -5,6 +5,7 @@ of) a view: body too large, rate limited, idempotency conflicts, unknown API pat
 """
 
 from http import HTTPStatus
+from typing import Any
 
 from django.http import JsonResponse
 
@@ -12,7 +13,7 @@ from django.http import JsonResponse
 def error_response(
     status: int, detail: str, *, errors: list[dict[str, str]] | None = None
 ) -> JsonResponse:
-    body: dict = {"detail": detail}
+    body: dict[str, Any] = {"detail": detail}
     if errors is not None:
         body["errors"] = errors
     return JsonResponse(body, status=status)

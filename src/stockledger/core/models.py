@@ -29,6 +29,8 @@ class User(AbstractUser):
     )
     # What the user may do in their company (core/permissions.py); API tokens act with it.
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.OWNER)
+    # Set on a user read by API token authentication: the token the request came with.
+    api_token: "ApiToken"
 
 
 class CompanyScoped(models.Model):

@@ -17,17 +17,21 @@ import json
 import re
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger
+from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from .idempotency import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
 from .permissions import EVERYONE, PERMISSION_ROLES, Role, api_permission, roles_for
+from .requests import BodyErrorRequest
 from .schemas import ErrorOut, FieldErrorOut
 from .text_input import MESSAGE as UNSTORABLE_TEXT
 from .text_input import find_unstorable_text
@@ -81,7 +85,7 @@ def _optional_bodies() -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
-def _body_is_optional(request) -> bool:
+def _body_is_optional(request: HttpRequest) -> bool:
     from .auth import operation_path
 
     return (request.method, operation_path(request)) in _optional_bodies()
@@ -94,7 +98,8 @@ class JsonObjectParser(Parser):
     the body schema has a default.)
     """
 
-    def parse_body(self, request):
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        request = cast(BodyErrorRequest, request)
         try:
             data = json.loads(request.body)
         except ValueError as exc:
@@ -114,7 +119,7 @@ class JsonObjectParser(Parser):
             request.body_error_field = field
             request.body_error = f"{field}: {UNSTORABLE_TEXT}"
             raise ValueError(request.body_error)
-        return data
+        return cast(dict[str, Any], data)
 
 
 REF_MARKER = "x-stockledger-ref"
@@ -228,12 +233,14 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class StockledgerAPI(NinjaAPI):
-    def get_openapi_operation_id(self, operation) -> str:
+    def get_openapi_operation_id(self, operation: Operation) -> str:
         """The handler's own name (`list_products`), not ninja's module-prefixed one: generated
         clients name their functions after it (`api.products.list_products`)."""
         return operation.view_func.__name__
 
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
         from .openapi_contract import document_contract
 
         schema = document_errors(
@@ -242,7 +249,7 @@ class StockledgerAPI(NinjaAPI):
         _check_unique_operation_ids(schema)
         prefix = path_prefix if path_prefix is not None else self.get_root_path(path_params or {})
         document_contract(schema, prefix.rstrip("/"))
-        return schema
+        return cast(OpenAPISchema, schema)
 
 
 def _check_unique_operation_ids(schema: dict) -> None:

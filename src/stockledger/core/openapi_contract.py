@@ -7,7 +7,7 @@ schema after ninja generates it (core/openapi.py: `document_errors`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 NON_EMPTY = {"minLength": 1}
 AT_LEAST_ONE = {"minItems": 1}
@@ -35,15 +35,15 @@ PROPERTY_RULES: dict[str, dict[str, dict[str, Any]]] = {
 TIME_ZONE_NOTE = "an IANA time zone name, e.g. `Europe/Berlin` or `UTC`"
 
 
-def _enum_rules() -> tuple[dict, dict]:
+def _enum_rules() -> tuple[dict[str, Any], dict[tuple[str, str, str], Any]]:
     from stockledger.channels.models import CartType
     from stockledger.ledger.models import EventType
 
-    property_enums = {
+    property_enums: dict[str, Any] = {
         "ChannelIn": {"cart_type": {"enum": list(CartType.values)}},
         "ExportIn": {"event_types": {"items": {"type": "string", "enum": list(EventType.values)}}},
     }
-    parameter_enums = {
+    parameter_enums: dict[tuple[str, str, str], Any] = {
         ("get", "/orders", "status"): {
             "enum": ["open", "partially_shipped", "shipped", "cancelled"]
         },
@@ -157,20 +157,20 @@ LINKS: dict[tuple[str, str], tuple[str, list[tuple[str, str, str]]]] = {
 }
 
 
-def _non_null(schema: dict) -> dict:
+def _non_null(schema: dict[str, Any]) -> dict[str, Any]:
     """The branch of an `anyOf: [X, null]` that is not null (or the schema itself)."""
     for branch in schema.get("anyOf", ()):
         if branch.get("type") != "null":
-            return branch
+            return cast(dict[str, Any], branch)
     return schema
 
 
-def _operation_id(paths: dict, prefix: str, method: str, path: str) -> str | None:
+def _operation_id(paths: dict[str, Any], prefix: str, method: str, path: str) -> str | None:
     operation = paths.get(prefix + path, {}).get(method)
     return operation.get("operationId") if operation else None
 
 
-def _example(schema: dict, components: dict, depth: int = 0) -> Any:
+def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
     """A small valid-looking example of a schema, from its first choices and defaults."""
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]

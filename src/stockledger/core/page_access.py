@@ -11,11 +11,14 @@ then answers, usually 405). The API (`/api/`), the admin and
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from .models import Company
 from .permissions import (
     UNMAPPED,
     Can,
@@ -39,17 +42,23 @@ def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 
 class PagePermissionMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         if request.path.startswith(NOT_PAGES) or request.resolver_match is None:
             return None
         name = request.resolver_match.view_name
-        known, perm = page_permission(name, request.method, view_kwargs.get("action"))
+        known, perm = page_permission(name, request.method or "", view_kwargs.get("action"))
         if not known:
             # A method the table does not list for this page: owners only; the view answers.
             perm = UNMAPPED
@@ -62,14 +71,14 @@ class PagePermissionMiddleware:
             return forbidden(request, exc)
         return None
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         # A service's own check (permission_require) refusing inside a page view.
         if isinstance(exception, PermissionDenied) and not request.path.startswith("/api/"):
             return forbidden(request, exception)
         return None
 
 
-def company_zone(company) -> zoneinfo.ZoneInfo:
+def company_zone(company: Company) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(company.time_zone or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -79,7 +88,7 @@ def company_zone(company) -> zoneinfo.ZoneInfo:
 class CompanyTimeZoneMiddleware:
     """Pages render dates in the signed-in user's company time zone."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -95,7 +104,7 @@ class CompanyTimeZoneMiddleware:
             timezone.deactivate()
 
 
-def access(request: HttpRequest) -> dict:
+def access(request: HttpRequest) -> dict[str, Any]:
     """Template context: `can.<perm with _>` and `role` for hiding what a role cannot do."""
     user = getattr(request, "user", None)
     return {

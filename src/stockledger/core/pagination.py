@@ -120,7 +120,7 @@ def _after(order: Sequence[str], values: Sequence[Any]) -> Q:
 
 
 def keyset_page(
-    qs: QuerySet,
+    qs: QuerySet[Any],
     *,
     order: Sequence[str],
     limit: int,

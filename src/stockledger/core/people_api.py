@@ -5,14 +5,15 @@ operation runs) and again in the services.
 """
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, cast
 
 from ninja import Field, Query, Router, Schema, Status
 
 from .errors import InvalidInput
-from .models import User
-from .pagination import PageQuery, keyset_page
+from .models import Company, User
+from .pagination import Page, PageQuery, keyset_page
 from .permissions import Role
+from .requests import CompanyRequest
 from .services import (
     company_update,
     password_change,
@@ -49,7 +50,7 @@ class UserIn(Schema):
     password: str = Field(
         ..., description="a temporary password; must pass the server's password rules"
     )
-    role: RoleName = Role.VIEWER.value
+    role: RoleName = cast(RoleName, Role.VIEWER.value)
 
 
 class UserPatchIn(Schema):
@@ -73,14 +74,14 @@ class CompanyPatchIn(Schema):
     time_zone: str | None = Field(None, description="IANA name, e.g. Europe/Berlin")
 
 
-def _require_object_body(request) -> None:
+def _require_object_body(request: CompanyRequest) -> None:
     # Every field of a PATCH is optional, but the body itself is not: `null` is refused.
     if request.body.strip() in (b"", b"null"):
         raise InvalidInput("request body must be a JSON object", field="body")
 
 
 @router.get("/users", response=UserListOut, summary="The company's users (owners only)")
-def list_users(request, page: Query[PageQuery]):
+def list_users(request: CompanyRequest, page: Query[PageQuery]) -> Page:
     return keyset_page(
         User.objects.filter(company=request.company),
         order=("id",),
@@ -90,7 +91,7 @@ def list_users(request, page: Query[PageQuery]):
 
 
 @router.post("/users", response={201: UserOut}, summary="Add a user with a role (owners only)")
-def create_user(request, payload: UserIn):
+def create_user(request: CompanyRequest, payload: UserIn) -> Status[Any]:
     user = user_create(
         company=request.company,
         actor=request.user,
@@ -102,12 +103,12 @@ def create_user(request, payload: UserIn):
 
 
 @router.get("/users/{user_id}", response=UserOut, summary="One user (owners only)")
-def get_user(request, user_id: int):
+def get_user(request: CompanyRequest, user_id: int) -> User:
     return get_for_company(User, request.company, user_id, label="user")
 
 
 @router.patch("/users/{user_id}", response=UserOut, summary="Change a user's role or active state")
-def patch_user(request, user_id: int, payload: UserPatchIn):
+def patch_user(request: CompanyRequest, user_id: int, payload: UserPatchIn) -> User:
     _require_object_body(request)
     user = get_for_company(User, request.company, user_id, label="user")
     if payload.role is not None:
@@ -124,13 +125,13 @@ def patch_user(request, user_id: int, payload: UserPatchIn):
     response=UserOut,
     summary="Deactivate a user (their log rows keep their name; their tokens are revoked)",
 )
-def deactivate_user(request, user_id: int):
+def deactivate_user(request: CompanyRequest, user_id: int) -> User:
     user = get_for_company(User, request.company, user_id, label="user")
     return user_deactivate(actor=request.user, user=user)
 
 
 @router.post("/me/password", response={204: None}, summary="Change the caller's own password")
-def change_password(request, payload: PasswordIn):
+def change_password(request: CompanyRequest, payload: PasswordIn) -> Status[Any]:
     password_change(
         user=request.user,
         current_password=payload.current_password,
@@ -140,12 +141,12 @@ def change_password(request, payload: PasswordIn):
 
 
 @router.get("/company", response=CompanyOut, summary="The caller's company and its settings")
-def get_company(request):
+def get_company(request: CompanyRequest) -> Company:
     return request.company
 
 
 @router.patch("/company", response=CompanyOut, summary="Rename the company or set its time zone")
-def patch_company(request, payload: CompanyPatchIn):
+def patch_company(request: CompanyRequest, payload: CompanyPatchIn) -> Company:
     _require_object_body(request)
     company = request.company
     return company_update(

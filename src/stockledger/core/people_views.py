@@ -6,21 +6,24 @@ table) and again in the services they call.
 
 import functools
 import zoneinfo
+from collections.abc import Callable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .errors import DomainError
-from .models import User
+from .models import Company, User
 from .permissions import Role
+from .requests import CompanyRequest
 from .services import (
     company_update,
     password_change,
@@ -40,16 +43,16 @@ ROLE_HELP = {
 }
 
 
-def _company_user(view):
+def _company_user(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Signed in, with a company (the permission middleware did the role check)."""
 
     @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: CompanyRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if request.user.company_id is None:
             raise PermissionDenied("pages are for users of a company")
-        request.company = request.user.company
+        request.company = cast(Company, request.user.company)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -94,12 +97,16 @@ class CompanyForm(forms.Form):
     )
 
 
-def _render(request, template: str, context: dict, status: int = 200):
+def _render(
+    request: CompanyRequest, template: str, context: dict[str, Any], status: int = 200
+) -> TemplateResponse:
     context = {"base_template": select_template(BASE_TEMPLATES), **context}
     return TemplateResponse(request, template, context, status=status)
 
 
-def _people_page(request, form: UserForm | None = None, status: int = 200):
+def _people_page(
+    request: CompanyRequest, form: UserForm | None = None, status: int = 200
+) -> TemplateResponse:
     users = User.objects.filter(company=request.company).order_by("-is_active", "username")
     return _render(
         request,
@@ -108,7 +115,7 @@ def _people_page(request, form: UserForm | None = None, status: int = 200):
             "users": users,
             "form": form or UserForm(),
             "roles": Role.choices,
-            "role_help": [(label, ROLE_HELP[value]) for value, label in Role.choices],
+            "role_help": [(label, ROLE_HELP[Role(value)]) for value, label in Role.choices],
         },
         status,
     )
@@ -116,7 +123,7 @@ def _people_page(request, form: UserForm | None = None, status: int = 200):
 
 @_company_user
 @require_http_methods(["GET", "POST"])
-def people(request):
+def people(request: CompanyRequest) -> HttpResponse:
     """The company's users; POST adds one with a temporary password and a role."""
     if request.method == "GET":
         return _people_page(request)
@@ -140,7 +147,7 @@ def people(request):
 
 @_company_user
 @require_POST
-def person(request, user_id: int):
+def person(request: CompanyRequest, user_id: int) -> HttpResponse:
     """Change one user's role (`op=role`), deactivate or reactivate them."""
     try:
         user = get_for_company(User, request.company, user_id, label="user")
@@ -169,7 +176,7 @@ def person(request, user_id: int):
 
 @_company_user
 @require_http_methods(["GET", "POST"])
-def password(request):
+def password(request: CompanyRequest) -> HttpResponse:
     """The signed-in user changes their own password (any role)."""
     form = PasswordForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -191,7 +198,7 @@ def password(request):
 
 @_company_user
 @require_http_methods(["GET", "POST"])
-def company_settings(request):
+def company_settings(request: CompanyRequest) -> HttpResponse:
     """The company's name and time zone (owners)."""
     company = request.company
     if request.method == "POST":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -81,7 +82,7 @@ class DatabaseStore:
             f"WHERE {greatest}({table}.tat, %s) + %s - %s <= %s "
             "RETURNING tat"
         )
-        params = [
+        params: list[Any] = [
             key,
             now + interval,
             now,

@@ -6,26 +6,35 @@ The SQL of such a look-up is built once from the models' metadata; each request 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
+from typing import Any, TypeVar, cast
 
 from django.db import connection
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
-def select_list(model, alias: str) -> list[str]:
+def select_list(model: type[Model], alias: str) -> list[str]:
     qn = connection.ops.quote_name
-    return [f"{alias}.{qn(f.column)}" for f in model._meta.concrete_fields]
+    return [f"{alias}.{qn(cast(str, f.column))}" for f in model._meta.concrete_fields]
 
 
-def field_count(model) -> int:
+def field_count(model: type[Model]) -> int:
     return len(model._meta.concrete_fields)
 
 
 @cache
-def _converters(model, names: tuple[str, ...] | None) -> tuple[list[str], list[tuple]]:
+def _converters(
+    model: type[Model], names: tuple[str, ...] | None
+) -> tuple[list[str], list[tuple[Any, list[Any]]]]:
     fields = (
-        model._meta.concrete_fields if names is None else [model._meta.get_field(n) for n in names]
+        model._meta.concrete_fields
+        if names is None
+        else [cast(Field[Any, Any], model._meta.get_field(n)) for n in names]
     )
-    plan = []
+    plan: list[tuple[Any, list[Any]]] = []
     for field in fields:
         col = field.get_col(model._meta.db_table)
         funcs = list(connection.ops.get_db_converters(col)) + list(
@@ -35,7 +44,7 @@ def _converters(model, names: tuple[str, ...] | None) -> tuple[list[str], list[t
     return [f.attname for f in fields], plan
 
 
-def _convert(plan, values) -> list:
+def _convert(plan: list[tuple[Any, list[Any]]], values: Sequence[Any]) -> list[Any]:
     out = []
     for (col, funcs), value in zip(plan, values, strict=True):
         if value is not None:
@@ -45,13 +54,13 @@ def _convert(plan, values) -> list:
     return out
 
 
-def model_from_row(model, values):
+def model_from_row(model: type[M], values: Sequence[Any]) -> M:
     """An instance with every concrete field, from values in `select_list` order."""
     names, plan = _converters(model, None)
     return model.from_db(connection.alias, names, _convert(plan, values))
 
 
-def model_from_row_fields(model, names: tuple[str, ...], values):
+def model_from_row_fields(model: type[M], names: tuple[str, ...], values: Sequence[Any]) -> M:
     """An instance with only `names` loaded (the rest deferred), converted like the ORM."""
     attnames, plan = _converters(model, names)
     return model.from_db(connection.alias, attnames, _convert(plan, values))

@@ -25,7 +25,7 @@ class ErrorOut(Schema):
 _ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d")
 
 
-def _require_text(value):
+def _require_text(value: object) -> object:
     # pydantic would read a number as Unix time; the contract says an ISO 8601 string.
     if isinstance(value, datetime):
         return value

@@ -1,6 +1,7 @@
 """Writes for tenancy: companies, their settings, users and their roles, tokens."""
 
 import zoneinfo
+from typing import cast
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -12,7 +13,15 @@ from .errors import Conflict, InvalidInput
 from .models import ApiToken, Company, User
 from .permissions import Role, permission_require
 
-MAX_USERNAME = User._meta.get_field("username").max_length
+MAX_USERNAME = cast(int, User._meta.get_field("username").max_length)
+
+
+def _company_of(user: User) -> Company:
+    """The user's company: these services are for users of a company (an operator's
+    superuser has none)."""
+    if user.company is None:
+        raise Conflict(f"user {user.username} belongs to no company")
+    return user.company
 
 
 def clean_username(value: object, *, field: str = "username") -> str:
@@ -93,10 +102,10 @@ def company_update(*, actor: User, name: str, time_zone: str) -> Company:
     name = str(name or "").strip()
     if not name:
         raise InvalidInput("company name must not be empty", field="name")
-    if len(name) > Company._meta.get_field("name").max_length:
+    if len(name) > cast(int, Company._meta.get_field("name").max_length):
         raise InvalidInput("company name is longer than 200 characters", field="name")
     time_zone = clean_time_zone(time_zone)
-    company = actor.company
+    company = _company_of(actor)
     with transaction.atomic():
         Company.objects.filter(pk=company.pk).update(name=name, time_zone=time_zone)
         audit_record(
@@ -124,7 +133,7 @@ def user_create(
     """
     if actor is not None:
         permission_require(actor, "users.manage")
-        company = actor.company
+        company = _company_of(actor)
     username = clean_username(username)
     role = clean_role(role)
     clean_password(password, user=_unsaved_user(username, company))
@@ -145,7 +154,7 @@ def user_create(
 
 def _other_active_owners(user: User) -> bool:
     return (
-        User.objects.filter(company_id=user.company_id, role=Role.OWNER, is_active=True)
+        User.objects.filter(company_id=cast(int, user.company_id), role=Role.OWNER, is_active=True)
         .exclude(pk=user.pk)
         .exists()
     )
@@ -160,7 +169,7 @@ def user_set_role(*, actor: User, user: User, role: str) -> User:
             raise Conflict("a company needs at least one active owner", field="role")
         User.objects.filter(pk=user.pk).update(role=role)
         audit_record(
-            company=user.company,
+            company=_company_of(user),
             actor=actor,
             action="user.role",
             target=user,
@@ -183,7 +192,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
             revoked_at=timezone.now()
         )
         audit_record(
-            company=user.company,
+            company=_company_of(user),
             actor=actor,
             action="user.deactivate",
             target=user,
@@ -198,7 +207,7 @@ def user_reactivate(*, actor: User, user: User) -> User:
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=True)
         audit_record(
-            company=user.company,
+            company=_company_of(user),
             actor=actor,
             action="user.reactivate",
             target=user,
@@ -218,7 +227,7 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        audit_record(company=user.company, actor=user, action="user.password", target=user)
+        audit_record(company=_company_of(user), actor=user, action="user.password", target=user)
     return user
 
 
@@ -232,7 +241,7 @@ def token_create(*, user: User, name: str = "default") -> tuple[ApiToken, str]:
             user=user, name=name[:100] or "default", token_hash=hash_token(raw), prefix=raw[:12]
         )
         if user.company_id:
-            audit_record(company=user.company, actor=user, action="token.create", target=token)
+            audit_record(company=_company_of(user), actor=user, action="token.create", target=token)
     return token, raw
 
 
@@ -245,7 +254,10 @@ def token_delete(*, token: ApiToken) -> ApiToken:
     with transaction.atomic():
         if token.user.company_id:
             audit_record(
-                company=token.user.company, actor=token.user, action="token.delete", target=token
+                company=_company_of(token.user),
+                actor=token.user,
+                action="token.delete",
+                target=token,
             )
         if token.revoked_at is None:
             token.revoked_at = timezone.now()
@@ -262,7 +274,7 @@ def token_revoke(*, token: ApiToken) -> ApiToken:
             token.save(update_fields=["revoked_at"])
             if token.user.company_id:
                 audit_record(
-                    company=token.user.company,
+                    company=_company_of(token.user),
                     actor=token.user,
                     action="token.revoke",
                     target=token,

@@ -16,8 +16,9 @@ LONGEST_COOL_OFF = timedelta(hours=1)
 
 def cool_off(request: HttpRequest | None) -> timedelta:
     """1 minute at the limit, doubling per further failure, at most an hour."""
-    beyond = max(0, _failures_of(request) - settings.AXES_FAILURE_LIMIT)
-    return min(FIRST_COOL_OFF * (2**beyond), LONGEST_COOL_OFF)
+    beyond = max(0, _failures_of(request) - int(settings.AXES_FAILURE_LIMIT))
+    pause: timedelta = FIRST_COOL_OFF * (2**beyond)
+    return min(pause, LONGEST_COOL_OFF)
 
 
 def _failures_of(request: HttpRequest | None) -> int:

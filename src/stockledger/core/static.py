@@ -14,7 +14,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 ONE_YEAR = 365 * 24 * 60 * 60
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):
+class StaticFilesMiddleware(WhiteNoiseMiddleware):  # type: ignore[misc]  # WhiteNoise is untyped
     FOREVER = ONE_YEAR  # WhiteNoise's max-age for hashed (immutable) files; its default is 10 years
 
 

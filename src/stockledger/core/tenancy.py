@@ -2,6 +2,7 @@
 
 from typing import TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from .errors import NotFound
@@ -13,15 +14,15 @@ M = TypeVar("M", bound=models.Model)
 def get_for_company(model: type[M], company: Company, pk: object, *, label: str | None = None) -> M:
     try:
         return model._default_manager.get(company=company, pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         name = label or model._meta.verbose_name
         raise NotFound(f"{name} {pk} not found") from None
 
 
-def get_for_user(model: type[M], user, pk: object, *, label: str | None = None) -> M:
+def get_for_user(model: type[M], user: object, pk: object, *, label: str | None = None) -> M:
     """An object the user owns (their API tokens): anyone else's id is a 404."""
     try:
         return model._default_manager.get(user=user, pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
+    except (ObjectDoesNotExist, ValueError, TypeError):
         name = label or model._meta.verbose_name
         raise NotFound(f"{name} {pk} not found") from None

@@ -8,7 +8,10 @@ PostgreSQL refuses, are turned away earlier by the API middleware.)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 MESSAGE = "text is not valid Unicode (it contains an unpaired surrogate)"
 
@@ -42,10 +45,10 @@ class PageTextGuardMiddleware:
     runs. PostgreSQL cannot store or compare such text (a search for it was a 500); no person
     types one. The JSON API refuses it itself (per field); signed webhooks are raw bytes."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(("/api/", "/hooks/")):
             field = _nul_field(request.GET) or (
                 _nul_field(request.POST) if request.method == "POST" else None
@@ -59,7 +62,7 @@ class PageTextGuardMiddleware:
         return self.get_response(request)
 
 
-def _nul_field(data) -> str | None:
+def _nul_field(data: QueryDict) -> str | None:
     for key, values in data.lists():
         if "\x00" in key or any(isinstance(v, str) and "\x00" in v for v in values):
             return key.replace("\x00", "") or "a field"

@@ -1,6 +1,7 @@
 """Settings pages of the core app: the signed-in user's API tokens."""
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import select_template
 from django.template.response import TemplateResponse
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .errors import DomainError
 from .models import ApiToken
+from .requests import CompanyRequest
 from .services import token_create, token_revoke
 from .tenancy import get_for_user
 
@@ -15,7 +17,13 @@ from .tenancy import get_for_user
 BASE_TEMPLATES = ["web/base.html", "core/standalone.html"]
 
 
-def _page(request, *, new_token: str | None = None, error: str | None = None, status=200):
+def _page(
+    request: CompanyRequest,
+    *,
+    new_token: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> TemplateResponse:
     tokens = ApiToken.objects.filter(user=request.user).order_by("-id")
     context = {
         "base_template": select_template(BASE_TEMPLATES),
@@ -28,7 +36,7 @@ def _page(request, *, new_token: str | None = None, error: str | None = None, st
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens(request):
+def tokens(request: CompanyRequest) -> HttpResponse:
     """List the user's tokens; POST creates one and shows its raw value this once."""
     if request.method == "GET":
         return _page(request)
@@ -43,7 +51,7 @@ def tokens(request):
 
 @login_required
 @require_POST
-def token_revoke_view(request, token_id: int):
+def token_revoke_view(request: CompanyRequest, token_id: int) -> HttpResponse:
     try:
         token = get_for_user(ApiToken, request.user, token_id, label="API token")
     except DomainError as exc:

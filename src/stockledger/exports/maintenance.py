@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db import close_old_connections, transaction
@@ -65,7 +66,8 @@ def reap_stale_exports(*, company: Company | None = None, now: datetime | None =
     exports = Export.objects.all() if company is None else Export.objects.filter(company=company)
     reaped = []
     for export in exports.filter(status=ExportStatus.RUNNING, heartbeat_at__lt=cutoff):
-        silent = int((now - export.heartbeat_at).total_seconds())
+        heartbeat_at = cast(datetime, export.heartbeat_at)  # filtered on it above
+        silent = int((now - heartbeat_at).total_seconds())
         if give_back_or_fail(
             export,
             reason=f"the worker running this export stopped (no heartbeat for {silent} s)",

@@ -16,11 +16,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
+from stockledger.catalog.models import Product
 from stockledger.core.db_routing import (
     PRIMARY,
     REPLICA,
@@ -107,13 +109,14 @@ def read_snapshot(alias: str = PRIMARY) -> Iterator[None]:
             yield
     elif connection.vendor == "sqlite":
         connection.ensure_connection()
-        mode = connection.transaction_mode
-        connection.transaction_mode = "DEFERRED"
+        sqlite = cast(Any, connection)  # SQLite's wrapper has the transaction mode
+        mode = sqlite.transaction_mode
+        sqlite.transaction_mode = "DEFERRED"
         try:
             with transaction.atomic(using=alias):
                 yield
         finally:
-            connection.transaction_mode = mode
+            sqlite.transaction_mode = mode
     else:
         with transaction.atomic(using=alias):
             yield
@@ -135,11 +138,13 @@ def write_export_file(
     with pinned_reads(alias), read_snapshot(alias), LogStreams() as streams:
         if export.kind == ExportKind.PRODUCT:
             rows = streams.products(
-                company=company, product_ids=[params.product_id], filters=params.filters
+                company=company,
+                product_ids=[cast(int, params.product_id)],  # a product export has one
+                filters=params.filters,
             )
         elif export.kind == ExportKind.KIT_WITH_COMPONENTS:
             rows = streams.kit_with_components(
-                company=company, kit=export.product, filters=params.filters
+                company=company, kit=cast(Product, export.product), filters=params.filters
             )
         else:
             rows = streams.many_products(

@@ -84,7 +84,11 @@ def export_create(
                 "skus and search apply to a many-products export",
                 field="skus" if skus else "search",
             )
-        product = Product.objects.filter(company=company, pk=product_id).first()
+        product = (
+            Product.objects.filter(company=company, pk=product_id).first()
+            if product_id is not None
+            else None
+        )
         if product is None:
             raise InvalidInput(f"unknown product {product_id!r}", field="product_id")
         if kind == ExportKind.KIT_WITH_COMPONENTS and product.kind != ProductKind.KIT:

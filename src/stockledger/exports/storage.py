@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -213,7 +213,7 @@ class S3ExportStorage(LocalExportStorage):
             if _not_found(exc):
                 raise FileNotFoundError(name) from None
             raise
-        return _S3Download(response["Body"], response.get("ContentLength"))
+        return cast(BinaryIO, _S3Download(response["Body"], response.get("ContentLength")))
 
     def exists(self, name: str) -> bool:
         from botocore.exceptions import ClientError

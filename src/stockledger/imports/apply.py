@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from stockledger.catalog.models import Product, ProductKind
 from stockledger.core.errors import DomainError
@@ -67,11 +67,11 @@ def staged(job: Import, **filters) -> Iterator[list[Staged]]:
 def import_apply(*, job: Import, user: User | None, progress: Callable[[int], None]) -> int:
     """Apply every staged row of `job` in one transaction; return the rows applied.
     Raises RowRefused (nothing written) when a row cannot be applied."""
-    applier = {
+    applier: Callable[[Import, User | None, Callable[[int], None]], int] = {
         ImportKind.COUNTS: _apply_counts,
         ImportKind.PRODUCTS: _apply_products,
         ImportKind.PURCHASE_ORDERS: _apply_purchase_orders,
-    }[job.kind]
+    }[ImportKind(job.kind)]
     return applier(job, user, progress)
 
 
@@ -82,7 +82,7 @@ def _apply_counts(job: Import, user: User | None, progress) -> int:
     )
     done = 0
     for batch in staged(job):
-        ids = {r.product_id for r in batch}
+        ids = {cast(int, r.product_id) for r in batch}  # count rows name a product
         products = Product.objects.filter(company=company).in_bulk(ids)
         lock_products(company, ids)
         current = {
@@ -100,6 +100,7 @@ def _apply_counts(job: Import, user: User | None, progress) -> int:
                 raise RowRefused(row.row_number, "sku", f"{product.sku} is now a kit")
             key = (product.id, warehouse.id)
             have = current.get(key, 0)
+            assert row.quantity is not None  # count rows carry a quantity
             change = row.quantity - have if row.action == RowAction.SET else row.quantity
             if have + change < 0:
                 raise RowRefused(
@@ -154,7 +155,7 @@ def _purchase_order_create(*, supplier: str = "", **kwargs):
     # The service is a durable transaction of its own; an import needs all its POs in one,
     # so it calls the service's body inside the import's transaction. The supplier goes
     # along once purchase orders have one.
-    body = purchasing.purchase_order_create.__wrapped__
+    body = purchasing.purchase_order_create.__wrapped__  # type: ignore[attr-defined]
     if supplier and "supplier" in inspect.signature(body).parameters:
         kwargs["supplier"] = supplier
     return body(**kwargs)
@@ -172,7 +173,7 @@ def _apply_purchase_orders(job: Import, user: User | None, progress) -> int:
     def flush() -> None:
         if not order:
             return
-        warehouse = Warehouse.objects.get(company=company, pk=order[0].warehouse_id)
+        warehouse = Warehouse.objects.get(company=company, pk=cast(int, order[0].warehouse_id))
         try:
             _purchase_order_create(
                 company=company,

@@ -58,6 +58,7 @@ class CountChecks(Checks):
             if row.problems:
                 staged.append(None)
                 continue
+            assert product is not None and quantity is not None  # else a problem was noted
             if mode == "adjust" and quantity < 0:
                 adjust_keys.append((row, product.id, warehouse_id, quantity))
             staged.append(
@@ -190,11 +191,11 @@ class ProductChecks(Checks):
                 known[sku_key(sku)] = kind
             for row in batch:
                 for component, _ in parse_components(row.components):
-                    kind = known.get(sku_key(component))
-                    if kind is None:
+                    component_kind = known.get(sku_key(component))
+                    if component_kind is None:
                         refused.append((row, "components", f"unknown component SKU {component!r}"))
                         break
-                    if kind == ProductKind.KIT:
+                    if component_kind == ProductKind.KIT:
                         refused.append(
                             (row, "components", f"{component} is a kit; kits cannot be components")
                         )
@@ -243,6 +244,7 @@ class PurchaseOrderChecks(Checks):
             if row.problems:
                 staged.append(None)
                 continue
+            assert product is not None  # else a problem was noted
             staged.append(
                 dict(
                     job_id=self.job.id,

@@ -179,7 +179,7 @@ def import_confirm(
     job = get_for_company(Import, company, import_id, label="import")
     _permission_for(user, job.kind)
     if job.status != ImportStatus.READY:
-        reasons = {
+        reasons: dict[str, str] = {
             ImportStatus.VALIDATING: "it is still being checked",
             ImportStatus.INVALID: "it has bad rows: fix them and upload the file again",
         }

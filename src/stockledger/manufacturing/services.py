@@ -141,9 +141,12 @@ def mo_finish(
     for a non-positive quantity; each changes nothing.
     """
     # Lock the MO row only (no joins: the ledger locks products itself, in id order).
-    mo = ManufacturingOrder.objects.select_for_update().filter(company=company, pk=mo.pk).first()
-    if mo is None:
+    locked = (
+        ManufacturingOrder.objects.select_for_update().filter(company=company, pk=mo.pk).first()
+    )
+    if locked is None:
         raise NotFound("manufacturing order not found")
+    mo = locked
     if mo.remaining == 0:
         raise Conflict(
             f"manufacturing order {mo.number} is already finished "

@@ -105,7 +105,7 @@ def import_orders_bulk(request, payload: BulkOrdersIn):
     positions = [i for i, o in enumerate(checked) if o is not None]
     imported = orders_import_bulk(
         company=request.company,
-        orders=[checked[i] for i in positions],
+        orders=[o for o in checked if o is not None],  # those at `positions`
         user=request.user,
         positions=positions,
     )

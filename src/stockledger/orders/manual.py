@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
 from django.utils import timezone
 
@@ -58,7 +59,7 @@ def order_enter(
     channel = channel_manual_ensure(company=company)
     for _attempt in range(5):
         number = (
-            order_number
+            cast(str, order_number)  # cleaned above
             if typed
             else next_document_number(
                 Order.objects.filter(channel=channel), prefix=MANUAL_PREFIX, field="order_number"

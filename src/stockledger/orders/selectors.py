@@ -1,5 +1,7 @@
 """Reads of orders for pages and the API: lists, one order with its lines, its log rows."""
 
+from typing import Any, cast
+
 from django.db.models import Prefetch, QuerySet
 
 from stockledger.core.errors import InvalidInput
@@ -56,7 +58,7 @@ def order_detail(*, company: Company, order_id: object) -> Order:
     """One order with its lines; another company's or an unknown id is NotFound."""
     qs = with_lines(Order.objects.select_related("channel", "warehouse"))
     try:
-        return qs.get(company=company, pk=int(order_id))
+        return qs.get(company=company, pk=int(cast(Any, order_id)))
     except (Order.DoesNotExist, TypeError, ValueError):
         return get_for_company(Order, company, order_id, label="order")  # raises NotFound
 

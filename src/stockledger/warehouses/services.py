@@ -5,6 +5,8 @@ Log rows store the warehouse's name as text when they are written (`warehouse_na
 rows say. These services write no log rows.
 """
 
+from typing import Any, cast
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -124,7 +126,7 @@ def warehouse_by_id(
     The look-up of new documents: an archived warehouse is refused (InvalidInput naming
     `field`) unless `archived_ok` (filters of logs and exports)."""
     try:
-        warehouse = Warehouse.objects.get(company=company, pk=int(warehouse_id))
+        warehouse = Warehouse.objects.get(company=company, pk=int(cast(Any, warehouse_id)))
     except (Warehouse.DoesNotExist, TypeError, ValueError):
         raise InvalidInput(f"unknown warehouse {warehouse_id!r}", field=field) from None
     if warehouse.archived_at is not None and not archived_ok:

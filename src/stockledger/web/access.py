@@ -6,37 +6,40 @@ superuser) cannot use them; another company's ids are 404, exactly like ids that
 
 import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.db import models
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from stockledger.core.errors import NotFound
+from stockledger.core.requests import CompanyRequest
 from stockledger.core.tenancy import get_for_company
 
 M = TypeVar("M", bound=models.Model)
 
 
-def company_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def company_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Sign-in required; sets `request.company` to the user's company or refuses (403)."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         company = getattr(user, "company", None)
         if company is None:
             return render(request, "web/no_company.html", status=403)
-        request.company = company
-        return view(request, *args, **kwargs)
+        scoped = cast(CompanyRequest, request)
+        scoped.company = company
+        return view(scoped, *args, **kwargs)
 
     return wrapper
 
 
-def company_object_or_404(model: type[M], request: HttpRequest, pk: object) -> M:
+def company_object_or_404(model: type[M], request: CompanyRequest, pk: object) -> M:
     """The object with `pk` in the caller's company; anything else is a 404."""
     try:
         return get_for_company(model, request.company, pk)

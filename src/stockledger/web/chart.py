@@ -92,7 +92,7 @@ class _Quantities:
         self.warehouse_id = warehouse_id
         self.state: dict[tuple[int, int], tuple[int, int]] = {}
         if product.kind == ProductKind.KIT:
-            self.kit = list(
+            self.kit: list[tuple[int, int]] | None = list(
                 KitComponent.objects.filter(kit=product)
                 .order_by("component_id")
                 .values_list("component_id", "quantity")
@@ -266,6 +266,7 @@ def _draw(chart: Chart, buckets: list[Bucket], start: tuple[int, int], span: flo
     chart.available_path = path(start[1], [b.available for b in buckets])
 
     since = chart.since
+    assert since is not None  # set above with the time span
     days = span / 86400
     label = "%b %d" if days > 2 else "%H:%M"
     if days > 400:
@@ -286,7 +287,7 @@ def _draw(chart: Chart, buckets: list[Bucket], start: tuple[int, int], span: flo
             spread = f"; {changes} change{'s' if changes > 1 else ''}"
             if changes > 1:
                 spread += f", physical {min(bucket.physical)}..{max(bucket.physical)}"
-        at = bucket.start.strftime("%Y-%m-%d %H:%M")
+        when = bucket.start.strftime("%Y-%m-%d %H:%M")
         chart.hovers.append(
-            (x(i), width, f"{at} UTC: physical {physical}, available {available}{spread}")
+            (x(i), width, f"{when} UTC: physical {physical}, available {available}{spread}")
         )

@@ -5,6 +5,7 @@ its message next to the form field it belongs to, so every refusal shows inline.
 """
 
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -80,11 +81,15 @@ class LogFilterForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["event_type"].choices = [("", "All events")] + list(EventType.choices)
-        self.fields["warehouse"].choices = warehouse_choices(
+        cast(forms.ChoiceField, self.fields["event_type"]).choices = [("", "All events")] + list(
+            EventType.choices
+        )
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = warehouse_choices(
             company, blank="All warehouses", archived=True
         )
-        self.fields["channel"].choices = channel_choices(company, blank="All channels")
+        cast(forms.ChoiceField, self.fields["channel"]).choices = channel_choices(
+            company, blank="All channels"
+        )
 
     def clean(self):
         data = super().clean()
@@ -135,7 +140,7 @@ class OnHandForm(forms.Form):
 
     def __init__(self, *args, company: Company, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["warehouse"].choices = warehouse_choices(company)
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = warehouse_choices(company)
         self.company = company
 
     def clean(self):

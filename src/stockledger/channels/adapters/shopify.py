@@ -409,7 +409,9 @@ class ShopifyAdapter(ChannelAdapter):
             {"first": ORDERS_PER_PAGE, "after": state.get("after"), "query": search},
         )
         connection = data.get("orders") or {}
-        orders = [self.order_from_graphql(node) for node in connection.get("nodes") or []]
+        orders: list[ChannelOrder] = [
+            self.order_from_graphql(node) for node in connection.get("nodes") or []
+        ]
         page = connection.get("pageInfo") or {}
         latest = max([since, *(o.updated_at.isoformat() for o in orders if o.updated_at)])
         if page.get("hasNextPage"):

@@ -29,6 +29,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .base import (
     ChannelAdapter,
@@ -279,7 +280,7 @@ class VendureAdapter(ChannelAdapter):
         newest = since
         skip = 0
         while True:
-            options = {
+            options: dict[str, Any] = {
                 "filter": {"active": {"eq": False}},
                 "filterOperator": "AND",
                 "sort": {"updatedAt": "ASC"},

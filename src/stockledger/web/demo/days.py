@@ -317,13 +317,14 @@ def returns(demo: Demo, day: int) -> None:
     due = demo.take_due(day, "rma")
     for order_id, at in zip(due, demo.times(day, 16.5, 17, len(due)), strict=True):
         order = Order.objects.get(pk=order_id)
-        line = order.lines.select_related("product").first()
+        order_line = order.lines.select_related("product").first()
+        assert order_line is not None  # every demo order has lines
         with clock(at):
             rma, _ = return_create(
                 company=demo.company,
                 number=f"RMA-{demo.next_number('rma', 5001)}",
                 warehouse=demo.main,
-                lines=[{"sku": line.product.sku, "expected_quantity": 1}],
+                lines=[{"sku": order_line.product.sku, "expected_quantity": 1}],
                 user=demo.user,
                 created_at=at,
             )

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.channels.models import CartType
 from stockledger.channels.services import channel_create
 from stockledger.core.errors import DomainError
 
-from ..access import company_required
+from ..access import CompanyRequest, company_required
 from ..forms import add_domain_error
 
 
@@ -21,7 +21,7 @@ class ChannelForm(forms.Form):
 
 
 @company_required
-def channel_new(request: HttpRequest) -> HttpResponse:
+def channel_new(request: CompanyRequest) -> HttpResponse:
     if request.method == "POST":
         form = ChannelForm(request.POST)
         if form.is_valid():

@@ -3,7 +3,7 @@ mapping, writeback rules), its runs, a preview of what it would be told, and its
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -38,7 +38,7 @@ from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.core.errors import DomainError
 from stockledger.ledger.models import DocumentType, LogEntry
 
-from ..access import company_object_or_404, company_required
+from ..access import CompanyRequest, company_object_or_404, company_required
 from ..forms import add_domain_error
 
 LOG_ROWS = 30
@@ -128,7 +128,7 @@ class ShopifyForm(forms.Form):
     )
 
 
-def _shopify_context(request: HttpRequest, channel: SalesChannel, form) -> dict:
+def _shopify_context(request: CompanyRequest, channel: SalesChannel, form) -> dict:
     config = ShopifySettings.objects.filter(channel=channel).first()
     shown = channel.cart_type == "shopify" or channel.adapter == "shopify" or form is not None
     if form is None:
@@ -151,7 +151,7 @@ def _shopify_context(request: HttpRequest, channel: SalesChannel, form) -> dict:
 
 
 @company_required
-def channel_list(request: HttpRequest) -> HttpResponse:
+def channel_list(request: CompanyRequest) -> HttpResponse:
     channels = list(channels_for(company=request.company))
     rows = []
     for channel in channels:
@@ -160,7 +160,9 @@ def channel_list(request: HttpRequest) -> HttpResponse:
     return render(request, "web/channels/list.html", {"rows": rows})
 
 
-def _page(request: HttpRequest, channel: SalesChannel, status: int = 200, **forms_) -> HttpResponse:
+def _page(
+    request: CompanyRequest, channel: SalesChannel, status: int = 200, **forms_
+) -> HttpResponse:
     detail = channel_detail(company=request.company, channel=channel)
     products = list(
         Product.objects.filter(company=request.company).order_by("sku")[:PREVIEW_PRODUCTS]
@@ -204,12 +206,12 @@ def _vendure(channel: SalesChannel):
 
 
 @company_required
-def channel_view(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_view(request: CompanyRequest, channel_id: int) -> HttpResponse:
     channel = company_object_or_404(SalesChannel, request, channel_id)
     return _page(request, channel)
 
 
-def _logged(request: HttpRequest, what: str, rows: int) -> None:
+def _logged(request: CompanyRequest, what: str, rows: int) -> None:
     if rows:
         messages.success(
             request,
@@ -222,11 +224,12 @@ def _logged(request: HttpRequest, what: str, rows: int) -> None:
 
 @require_POST
 @company_required
-def channel_action(request: HttpRequest, channel_id: int, action: str) -> HttpResponse:
+def channel_action(request: CompanyRequest, channel_id: int, action: str) -> HttpResponse:
     """Save one section of the settings (or run a writeback); errors come back inline."""
     channel = company_object_or_404(SalesChannel, request, channel_id)
     detail = channel_detail(company=request.company, channel=channel, syncs=0)
     company = request.company
+    form: forms.Form
     if action == "warehouses":
         form = WarehousesForm(request.POST, detail=detail)
         if form.is_valid():

@@ -2,9 +2,10 @@
 
 import functools
 import zoneinfo
+from typing import cast
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,7 +19,7 @@ from stockledger.exports.services import export_create
 from stockledger.ledger.models import EventType
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_object_or_404, company_required, is_htmx
+from ..access import CompanyRequest, company_object_or_404, company_required, is_htmx
 from ..forms import add_domain_error, day_end, day_start
 
 PAGE_SIZE = 50
@@ -76,8 +77,10 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.product = product
         warehouses = Warehouse.objects.filter(company=product.company).order_by("name")
-        self.fields["warehouses"].choices = [(str(w.id), w.name) for w in warehouses]
-        self.fields["timezone"].choices = zone_choices()
+        cast(forms.ChoiceField, self.fields["warehouses"]).choices = [
+            (str(w.id), w.name) for w in warehouses
+        ]
+        cast(forms.ChoiceField, self.fields["timezone"]).choices = zone_choices()
         self.fields["timezone"].initial = company_zone(product.company)
         if product.kind != ProductKind.KIT:
             del self.fields["include_components"]
@@ -113,7 +116,7 @@ def _service_field(exc: DomainError) -> DomainError:
 
 @require_POST
 @company_required
-def product_export(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_export(request: CompanyRequest, product_id: int) -> HttpResponse:
     """Ask for an export of the product's log; answer where to find it when it is done."""
     product = company_object_or_404(Product, request, product_id)
     product.company = request.company
@@ -136,7 +139,7 @@ def product_export(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @company_required
-def product_export_form(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_export_form(request: CompanyRequest, product_id: int) -> HttpResponse:
     """A fresh export form (after one was asked for)."""
     product = company_object_or_404(Product, request, product_id)
     product.company = request.company
@@ -150,7 +153,7 @@ def active_exports(company) -> int:
 
 
 @company_required
-def export_list(request: HttpRequest) -> HttpResponse:
+def export_list(request: CompanyRequest) -> HttpResponse:
     """The company's exports, newest first; the table polls itself while any is running."""
     before = request.GET.get("before", "")
     before_id = int(before) if before.isdigit() and len(before) < 19 else None
@@ -193,7 +196,7 @@ def _summary(export: Export, warehouses: dict[int, str]) -> list[str]:
 
 
 @company_required
-def export_file(request: HttpRequest, export_id: int) -> HttpResponse:
+def export_file(request: CompanyRequest, export_id: int) -> HttpResponse:
     """The export's file, for the company's users only (any other id is a 404)."""
     try:
         return export_download(company=request.company, export_id=export_id)

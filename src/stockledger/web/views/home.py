@@ -1,9 +1,9 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 
-from ..access import company_required
+from ..access import CompanyRequest, company_required
 
 
 @company_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: CompanyRequest) -> HttpResponse:
     return redirect("web:product_list")

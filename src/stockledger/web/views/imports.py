@@ -2,7 +2,7 @@
 
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,7 +13,7 @@ from stockledger.imports.selectors import import_errors, imports_for_company, re
 from stockledger.imports.services import earlier_import, import_confirm, import_upload
 from stockledger.imports.storage import read_progress
 
-from ..access import company_object_or_404, company_required, is_htmx
+from ..access import CompanyRequest, company_object_or_404, company_required, is_htmx
 from ..forms import add_domain_error
 
 PAGE_SIZE = 50
@@ -33,12 +33,12 @@ def _layouts() -> list[tuple[str, list[tuple[str, bool]]]]:
 
 
 @company_required
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: CompanyRequest) -> HttpResponse:
     """The company's imports, newest first, and the upload form; polls while any runs."""
     return _list(request, ImportForm(initial={"kind": request.GET.get("kind", "")}))
 
 
-def _list(request: HttpRequest, form: ImportForm, status: int = 200) -> HttpResponse:
+def _list(request: CompanyRequest, form: ImportForm, status: int = 200) -> HttpResponse:
     rows = list(imports_for_company(company=request.company)[:PAGE_SIZE])
     context = {
         "form": form,
@@ -54,7 +54,7 @@ def _list(request: HttpRequest, form: ImportForm, status: int = 200) -> HttpResp
 
 @require_POST
 @company_required
-def import_new(request: HttpRequest) -> HttpResponse:
+def import_new(request: CompanyRequest) -> HttpResponse:
     """Store and check an uploaded file, then show its preview."""
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
@@ -72,7 +72,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
     return _list(request, form, status=422)
 
 
-def _detail_context(request: HttpRequest, job: Import) -> dict:
+def _detail_context(request: CompanyRequest, job: Import) -> dict:
     errors = (
         import_errors(job, limit=ERRORS_SHOWN) if job.rows_bad or job.status == "failed" else []
     )
@@ -102,7 +102,7 @@ def _error_count(job: Import) -> int:
 
 
 @company_required
-def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_detail(request: CompanyRequest, import_id: int) -> HttpResponse:
     """One import: its preview (what each row will do, every bad row), then its progress
     and outcome. The status part polls itself while the import is checked or applied."""
     job = company_object_or_404(Import, request, import_id)
@@ -114,7 +114,7 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
 
 @require_POST
 @company_required
-def import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_apply(request: CompanyRequest, import_id: int) -> HttpResponse:
     """Confirm: apply the import in the background (a repeated file needs `again`)."""
     job = company_object_or_404(Import, request, import_id)
     try:
@@ -133,7 +133,7 @@ def import_apply(request: HttpRequest, import_id: int) -> HttpResponse:
 
 
 @company_required
-def import_rejected(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_rejected(request: CompanyRequest, import_id: int) -> StreamingHttpResponse:
     """The import's bad rows as CSV (row, column, error, then the row as read)."""
     job = company_object_or_404(Import, request, import_id)
     response = StreamingHttpResponse(rejected_rows_csv(job), content_type="text/csv; charset=utf-8")

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 
 from stockledger.catalog.models import Product, ProductKind
@@ -13,7 +13,7 @@ from stockledger.ledger.selectors import log_entries, log_page
 from stockledger.warehouses.models import Warehouse
 
 from .. import chart as charts
-from ..access import company_object_or_404, company_required, is_htmx, query_id
+from ..access import CompanyRequest, company_object_or_404, company_required, is_htmx, query_id
 from ..forms import LogFilterForm
 
 LOG_PAGE_SIZE = 50
@@ -26,7 +26,7 @@ def _filter_query(params: QueryDict) -> str:
     return urlencode(kept)
 
 
-def log_context(request: HttpRequest, product: Product) -> dict:
+def log_context(request: CompanyRequest, product: Product) -> dict:
     """The log table of `product` as the request's filters and cursor select it."""
     is_kit = product.kind == ProductKind.KIT
     params = {k: v for k, v in request.GET.items() if k in FILTER_PARAMS}
@@ -47,7 +47,7 @@ def log_context(request: HttpRequest, product: Product) -> dict:
         with_components = is_kit
         if form.is_bound:
             filters = form.selector_filters()
-            with_components = is_kit and form.cleaned_data.get("components")
+            with_components = is_kit and bool(form.cleaned_data.get("components"))
         if with_components:
             product_ids += list(product.kit_components.values_list("component_id", flat=True))
         try:
@@ -75,7 +75,7 @@ def log_context(request: HttpRequest, product: Product) -> dict:
 
 @company_required
 @reads_from_replica
-def product_log(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_log(request: CompanyRequest, product_id: int) -> HttpResponse:
     """The log table (filters changed) or its next rows (a cursor), for HTMX swaps."""
     product = company_object_or_404(Product, request, product_id)
     context = log_context(request, product)
@@ -86,7 +86,7 @@ def product_log(request: HttpRequest, product_id: int) -> HttpResponse:
 
 @company_required
 @reads_from_replica
-def product_chart(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_chart(request: CompanyRequest, product_id: int) -> HttpResponse:
     """The chart of physical and available on hand (total or one warehouse) as inline SVG."""
     product = company_object_or_404(Product, request, product_id)
     product.company = request.company

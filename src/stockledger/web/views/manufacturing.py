@@ -1,8 +1,10 @@
 """Manufacturing orders: the list, and one MO with its components, the finish form, its log."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.catalog.models import BomLine, Product, ProductKind
@@ -20,7 +22,7 @@ from stockledger.manufacturing.selectors import (
 from stockledger.manufacturing.services import MAX_QUANTITY, mo_create, mo_finish
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required
+from ..access import CompanyRequest, company_required
 from ..forms import add_domain_error, warehouse_choices
 from .documents import found_or_404, list_query, newest_first_page
 
@@ -72,7 +74,12 @@ def components_check(company, data) -> dict:
         else None
     )
     units = int(quantity) if quantity.isdigit() and 0 < int(quantity) <= MAX_QUANTITY else None
-    check = {"product": product, "warehouse": warehouse, "units": units, "needs": None}
+    check: dict[str, Any] = {
+        "product": product,
+        "warehouse": warehouse,
+        "units": units,
+        "needs": None,
+    }
     if not sku:
         check["message"] = "Type the SKU of a product with a bill of materials."
     elif product is None:
@@ -100,7 +107,7 @@ def _mo_form_page(request, form, check, status=200) -> HttpResponse:
 
 
 @company_required
-def mo_new(request: HttpRequest) -> HttpResponse:
+def mo_new(request: CompanyRequest) -> HttpResponse:
     """Start a manufacturing order, with a live table of whether the components suffice."""
     if request.method == "POST":
         form = MoForm(request.POST, company=request.company)
@@ -132,7 +139,7 @@ def mo_new(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def mo_new_check(request: HttpRequest) -> HttpResponse:
+def mo_new_check(request: CompanyRequest) -> HttpResponse:
     """The components table for the MO form's current values (fetched as they are typed)."""
     return render(
         request,
@@ -143,7 +150,7 @@ def mo_new_check(request: HttpRequest) -> HttpResponse:
 
 @company_required
 @reads_from_replica
-def mo_list(request: HttpRequest) -> HttpResponse:
+def mo_list(request: CompanyRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in MoStatus.values:
         status = ""
@@ -160,7 +167,7 @@ def mo_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def mo_view(request: HttpRequest, mo_id: int) -> HttpResponse:
+def mo_view(request: CompanyRequest, mo_id: int) -> HttpResponse:
     """The MO; a POST finishes units of it (making the product, consuming its components)."""
     mo = found_or_404(mo_detail, company=request.company, mo_id=mo_id)
     status = 200

@@ -1,8 +1,10 @@
 """Orders: the list, and one order with its lines, ship / cancel, and the log rows it caused."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,7 +18,7 @@ from stockledger.orders.selectors import order_detail, order_log_entries, orders
 from stockledger.orders.services import order_cancel, order_ship
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required, query_id
+from ..access import CompanyRequest, company_required, query_id
 from ..forms import add_domain_error, channel_choices, warehouse_choices
 from ..lines import line_editor
 from .documents import found_or_404, list_query, newest_first_page
@@ -48,7 +50,7 @@ def _next_manual_number(company) -> str:
 
 
 @company_required
-def order_new(request: HttpRequest) -> HttpResponse:
+def order_new(request: CompanyRequest) -> HttpResponse:
     """Enter an order by hand (phone, market stall) on the Manual channel: it commits stock
     and logs `order` rows like an imported order; ship or cancel it from its page."""
     if request.method == "POST":
@@ -90,7 +92,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
 
 @company_required
 @reads_from_replica
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: CompanyRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OrderStatus.values:
         status = ""
@@ -119,7 +121,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def order_view(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_view(request: CompanyRequest, order_id: int) -> HttpResponse:
     order = found_or_404(order_detail, company=request.company, order_id=order_id)
     entries = list(order_log_entries(company=request.company, order=order))
     return render(request, "web/orders/detail.html", {"order": order, "entries": entries})
@@ -127,10 +129,11 @@ def order_view(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @company_required
-def order_action(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
+def order_action(request: CompanyRequest, order_id: int, action: str) -> HttpResponse:
     """Ship what remains, or cancel it; a refusal comes back as a message on the page."""
     order = found_or_404(order_detail, company=request.company, order_id=order_id)
-    service = {"ship": order_ship, "cancel": order_cancel}.get(action)
+    services: dict[str, Callable[..., object]] = {"ship": order_ship, "cancel": order_cancel}
+    service = services.get(action)
     if service is None:
         raise Http404("no such action")
     try:

@@ -11,7 +11,8 @@ import re
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.db.models import QuerySet
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -29,7 +30,7 @@ from stockledger.catalog.services import (
 )
 from stockledger.core.errors import DomainError, InvalidInput
 
-from ..access import company_object_or_404, company_required
+from ..access import CompanyRequest, company_object_or_404, company_required
 from ..forms import add_domain_error
 from ..lines import MAX_ROWS, LineItems
 
@@ -59,6 +60,7 @@ class ProductForm(forms.Form):
 
 
 def _lines_of(product: Product) -> list[dict]:
+    qs: QuerySet[KitComponent] | QuerySet[BomLine]
     if product.kind == ProductKind.KIT:
         qs = KitComponent.objects.filter(kit=product)
     elif product.kind == ProductKind.MANUFACTURED:
@@ -96,7 +98,7 @@ def _lines_error(lines: LineItems, exc: DomainError) -> None:
 
 
 def _edit_page(
-    request: HttpRequest,
+    request: CompanyRequest,
     product: Product,
     *,
     form: ProductForm | None = None,
@@ -122,7 +124,7 @@ def _edit_page(
 
 
 @company_required
-def product_new(request: HttpRequest) -> HttpResponse:
+def product_new(request: CompanyRequest) -> HttpResponse:
     """The new product form; a kit or manufactured product goes on to its lines."""
     if request.method == "POST":
         form = ProductForm(request.POST)
@@ -152,7 +154,7 @@ def product_new(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_edit(request: CompanyRequest, product_id: int) -> HttpResponse:
     """Edit the SKU (while no log rows name it), the name and the kind."""
     product = company_object_or_404(Product, request, product_id)
     if request.method != "POST":
@@ -180,7 +182,7 @@ def product_edit(request: HttpRequest, product_id: int) -> HttpResponse:
 
 @company_required
 @require_POST
-def product_lines(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_lines(request: CompanyRequest, product_id: int) -> HttpResponse:
     """Save a kit's components or a manufactured product's bill of materials (all lines)."""
     product = company_object_or_404(Product, request, product_id)
     lines = component_lines(_without_removed(request.POST))
@@ -201,10 +203,10 @@ def product_lines(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @company_required
-def product_line_row(request: HttpRequest) -> HttpResponse:
+def product_line_row(request: CompanyRequest) -> HttpResponse:
     """One more blank line for the components / BOM form (the "Add a line" button)."""
-    index = request.GET.get("index", "0")
-    index = int(index) if index.isdigit() and int(index) < MAX_ROWS else 0
+    given = request.GET.get("index", "0")
+    index = int(given) if given.isdigit() and int(given) < MAX_ROWS else 0
     lines = LineItems(text_fields=("sku",), rows=index + 1)
     return render(
         request,
@@ -215,7 +217,7 @@ def product_line_row(request: HttpRequest) -> HttpResponse:
 
 @company_required
 @require_POST
-def product_archive_view(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_archive_view(request: CompanyRequest, product_id: int) -> HttpResponse:
     product = company_object_or_404(Product, request, product_id)
     product_archive(company=request.company, product=product)
     messages.success(
@@ -228,7 +230,7 @@ def product_archive_view(request: HttpRequest, product_id: int) -> HttpResponse:
 
 @company_required
 @require_POST
-def product_unarchive_view(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_unarchive_view(request: CompanyRequest, product_id: int) -> HttpResponse:
     product = company_object_or_404(Product, request, product_id)
     product_unarchive(company=request.company, product=product)
     messages.success(request, f"{product.sku} is active again.")
@@ -237,7 +239,7 @@ def product_unarchive_view(request: HttpRequest, product_id: int) -> HttpRespons
 
 @company_required
 @require_POST
-def product_delete_view(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_delete_view(request: CompanyRequest, product_id: int) -> HttpResponse:
     product = company_object_or_404(Product, request, product_id)
     sku = product.sku
     try:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from stockledger.catalog.models import BomLine, KitComponent, Product, ProductKind
@@ -16,7 +16,7 @@ from stockledger.core.db_routing import reads_from_replica
 from stockledger.ledger.models import EventType, LogEntry
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_object_or_404, company_required, is_htmx
+from ..access import CompanyRequest, company_object_or_404, company_required, is_htmx
 from ..forms import OnHandForm
 from .exports import ExportForm
 from .log import log_context
@@ -26,7 +26,7 @@ PAGE_SIZE = 50
 
 @company_required
 @reads_from_replica
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: CompanyRequest) -> HttpResponse:
     """Products by SKU, 50 a page; keyset on the SKU (unique per company), never OFFSET."""
     query = request.GET.get("q", "").strip()[:100]
     after = request.GET.get("after", "")[:100]
@@ -62,9 +62,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def sku_suggestions(request: HttpRequest) -> HttpResponse:
+def sku_suggestions(request: CompanyRequest) -> HttpResponse:
     """Up to 20 SKUs starting with what was typed, as <option>s for a form's datalist."""
-    typed = next((v for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
+    typed = next((str(v) for k, v in request.GET.items() if k.endswith("sku")), "").strip()[:100]
     skus = sku_suggestions_for(
         company=request.company, typed=typed, purpose=request.GET.get("for", "")
     )
@@ -137,9 +137,10 @@ def _channel_rows(product: Product) -> list[ChannelRow]:
     imports = LogEntry.objects.in_bulk(list(last_import.values()))
     rows = []
     for channel in channels:
+        would: WritebackLine | None
         [would] = writeback_preview_lines(
             company=product.company, channel=channel, product_ids=[product.id]
-        ) or [None]
+        ) or [None]  # type: ignore[list-item]  # None: the channel would be told nothing
         rows.append(
             ChannelRow(
                 channel,
@@ -151,7 +152,7 @@ def _channel_rows(product: Product) -> list[ChannelRow]:
     return rows
 
 
-def product_context(request: HttpRequest, product: Product) -> dict:
+def product_context(request: CompanyRequest, product: Product) -> dict:
     quantities = quantities_for([product])[product.id]
     kit_rows = bom_rows = []
     if product.kind == ProductKind.KIT:
@@ -184,7 +185,7 @@ def product_context(request: HttpRequest, product: Product) -> dict:
 
 
 @company_required
-def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_detail(request: CompanyRequest, product_id: int) -> HttpResponse:
     product = company_object_or_404(Product, request, product_id)
     product.company = request.company
     context = product_context(request, product)
@@ -196,7 +197,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @company_required
-def product_quantities(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_quantities(request: CompanyRequest, product_id: int) -> HttpResponse:
     """The quantities block alone, refreshed after a change made on the page."""
     product = company_object_or_404(Product, request, product_id)
     product.company = request.company

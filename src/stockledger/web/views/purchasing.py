@@ -3,7 +3,7 @@ the receive form, closing, and its log rows."""
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -25,7 +25,7 @@ from stockledger.purchasing.services import (
 )
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required
+from ..access import CompanyRequest, company_required
 from ..forms import add_domain_error, warehouse_choices
 from ..lines import LineItems, line_editor
 from .documents import found_or_404, list_query, newest_first_page
@@ -67,7 +67,7 @@ def _po_form_page(request, *, form, lines, po=None, status=200) -> HttpResponse:
 
 
 @company_required
-def po_new(request: HttpRequest) -> HttpResponse:
+def po_new(request: CompanyRequest) -> HttpResponse:
     """Write a purchase order; on success its page, ready to receive against."""
     if request.method == "POST":
         form = PurchaseOrderForm(request.POST, company=request.company)
@@ -100,7 +100,7 @@ def po_new(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def po_edit(request: HttpRequest, po_id: int) -> HttpResponse:
+def po_edit(request: CompanyRequest, po_id: int) -> HttpResponse:
     """Change a PO's lines and fields while nothing has been received against it."""
     detail = found_or_404(purchase_order_detail, company=request.company, purchase_order_id=po_id)
     po = detail.purchase_order
@@ -144,7 +144,7 @@ def po_edit(request: HttpRequest, po_id: int) -> HttpResponse:
 
 @require_POST
 @company_required
-def po_close(request: HttpRequest, po_id: int) -> HttpResponse:
+def po_close(request: CompanyRequest, po_id: int) -> HttpResponse:
     """Close the PO: no more receipts. Says how much was still outstanding."""
     detail = found_or_404(purchase_order_detail, company=request.company, purchase_order_id=po_id)
     po = detail.purchase_order
@@ -183,7 +183,7 @@ def _next_receipt_number(detail) -> str:
 
 @company_required
 @reads_from_replica
-def po_list(request: HttpRequest) -> HttpResponse:
+def po_list(request: CompanyRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in PurchaseOrderStatus.values:
         status = ""
@@ -205,7 +205,7 @@ def po_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def po_detail(request: HttpRequest, po_id: int) -> HttpResponse:
+def po_detail(request: CompanyRequest, po_id: int) -> HttpResponse:
     """The PO; a POST records a goods receipt and comes back with the rows it logged."""
     detail = found_or_404(purchase_order_detail, company=request.company, purchase_order_id=po_id)
     status = 200

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from stockledger.exports.parameters import zone
 from stockledger.ledger.reports_api import stock_on_date_response
 from stockledger.ledger.stock_on_date import stock_on_date
 
-from ..access import company_required
+from ..access import CompanyRequest, company_required
 from ..forms import add_domain_error, warehouse_choices
 from .exports import company_zone, zone_choices
 
@@ -48,7 +48,7 @@ class StockOnDateForm(forms.Form):
 
 @company_required
 @reads_from_replica
-def stock_on_date_report(request: HttpRequest) -> HttpResponse:
+def stock_on_date_report(request: CompanyRequest) -> HttpResponse:
     """The report page; `format=csv|xlsx` downloads it instead."""
     company = request.company
     form = StockOnDateForm(request.GET or None, company=company)
@@ -70,7 +70,7 @@ def stock_on_date_report(request: HttpRequest) -> HttpResponse:
         "form": form,
         "report": report,
         "rows": report.rows[:MAX_SHOWN] if report else [],
-        "truncated": bool(report) and len(report.rows) > MAX_SHOWN,
+        "truncated": report is not None and len(report.rows) > MAX_SHOWN,
         "max_shown": MAX_SHOWN,
         "query": request.GET.urlencode() if report else "",
         "local_at": (

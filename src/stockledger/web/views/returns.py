@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.core.db_routing import reads_from_replica
@@ -15,7 +15,7 @@ from stockledger.returns.selectors import return_detail, return_log_entries, ret
 from stockledger.returns.services import return_create, return_receive
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required
+from ..access import CompanyRequest, company_required
 from ..forms import add_domain_error, warehouse_choices
 from ..lines import LineItems, line_editor
 from .documents import found_or_404, list_query, newest_first_page
@@ -57,7 +57,7 @@ def _lines_of_order(order: Order) -> list[dict]:
 
 
 @company_required
-def return_new(request: HttpRequest) -> HttpResponse:
+def return_new(request: CompanyRequest) -> HttpResponse:
     """Open an RMA by hand, or from an order (`?order=<id>`: its lines, quantities and
     warehouse prefilled). Opening logs `return_order` rows with the expected quantities."""
     if request.method == "POST":
@@ -121,7 +121,7 @@ def receive_lines(detail, data=None) -> LineItems:
 
 @company_required
 @reads_from_replica
-def return_list(request: HttpRequest) -> HttpResponse:
+def return_list(request: CompanyRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in ReturnStatus.values:
         status = ""
@@ -143,7 +143,7 @@ def return_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def return_view(request: HttpRequest, return_id: int) -> HttpResponse:
+def return_view(request: CompanyRequest, return_id: int) -> HttpResponse:
     """The RMA; a POST records what came back and what was restocked."""
     detail = found_or_404(return_detail, company=request.company, return_id=return_id)
     status = 200

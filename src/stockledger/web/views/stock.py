@@ -1,6 +1,6 @@
 """Set or adjust physical on hand (a cycle count) from the product page."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -8,7 +8,7 @@ from stockledger.catalog.models import Product, ProductKind
 from stockledger.core.errors import DomainError
 from stockledger.ledger.services import stock_adjust, stock_set
 
-from ..access import company_object_or_404, company_required, is_htmx
+from ..access import CompanyRequest, company_object_or_404, company_required, is_htmx
 from ..forms import OnHandForm, add_domain_error
 from .exports import ExportForm
 from .log import log_context
@@ -19,7 +19,7 @@ STOCK_CHANGED = "stock-changed"
 
 @require_POST
 @company_required
-def product_on_hand(request: HttpRequest, product_id: int) -> HttpResponse:
+def product_on_hand(request: CompanyRequest, product_id: int) -> HttpResponse:
     """Validate, call stock_set / stock_adjust, and show the log row it wrote.
 
     Errors come back inline with status 422; success tells the page (HX-Trigger) to refresh

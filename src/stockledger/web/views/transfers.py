@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.core.db_routing import reads_from_replica
@@ -11,7 +11,7 @@ from stockledger.transfers.selectors import transfer_detail, transfer_log_entrie
 from stockledger.transfers.services import transfer_create
 from stockledger.warehouses.models import Warehouse
 
-from ..access import company_required, query_id
+from ..access import CompanyRequest, company_required, query_id
 from ..forms import add_domain_error, warehouse_choices
 from ..lines import LineItems, line_editor
 from .documents import found_or_404, list_query, newest_first_page
@@ -53,7 +53,7 @@ def transfer_lines(data=None, initial=None) -> LineItems:
 
 @company_required
 @reads_from_replica
-def transfer_list(request: HttpRequest) -> HttpResponse:
+def transfer_list(request: CompanyRequest) -> HttpResponse:
     warehouse_id = query_id(request, "warehouse")
     qs = transfers_for(
         company=request.company,
@@ -73,7 +73,7 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def transfer_view(request: HttpRequest, transfer_id: int) -> HttpResponse:
+def transfer_view(request: CompanyRequest, transfer_id: int) -> HttpResponse:
     detail = found_or_404(transfer_detail, company=request.company, transfer_id=transfer_id)
     entries = list(transfer_log_entries(company=request.company, transfer=detail.transfer))
     return render(
@@ -84,7 +84,7 @@ def transfer_view(request: HttpRequest, transfer_id: int) -> HttpResponse:
 
 
 @company_required
-def transfer_new(request: HttpRequest) -> HttpResponse:
+def transfer_new(request: CompanyRequest) -> HttpResponse:
     """The transfer form; on success the new transfer's page, with the rows it logged."""
     if request.method == "POST":
         form = TransferForm(request.POST, company=request.company)

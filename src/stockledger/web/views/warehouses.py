@@ -8,7 +8,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -21,7 +21,7 @@ from stockledger.warehouses.services import (
     warehouse_unarchive,
 )
 
-from ..access import company_object_or_404, company_required
+from ..access import CompanyRequest, company_object_or_404, company_required
 from ..forms import add_domain_error
 
 
@@ -38,7 +38,7 @@ def _warehouses(company, *, archived: bool):
     ).order_by("archived_at", "name")
 
 
-def _list_page(request: HttpRequest, form: WarehouseForm, status: int = 200) -> HttpResponse:
+def _list_page(request: CompanyRequest, form: WarehouseForm, status: int = 200) -> HttpResponse:
     show_archived = request.GET.get("archived") == "1"
     context = {
         "warehouses": list(_warehouses(request.company, archived=show_archived)),
@@ -52,7 +52,7 @@ def _list_page(request: HttpRequest, form: WarehouseForm, status: int = 200) -> 
 
 
 @company_required
-def warehouse_list(request: HttpRequest) -> HttpResponse:
+def warehouse_list(request: CompanyRequest) -> HttpResponse:
     """The company's warehouses, and the form to add one."""
     if request.method == "POST":
         form = WarehouseForm(request.POST)
@@ -71,7 +71,7 @@ def warehouse_list(request: HttpRequest) -> HttpResponse:
 
 
 @company_required
-def warehouse_edit(request: HttpRequest, warehouse_id: int) -> HttpResponse:
+def warehouse_edit(request: CompanyRequest, warehouse_id: int) -> HttpResponse:
     """Rename a warehouse; archive or unarchive it."""
     warehouse = company_object_or_404(Warehouse, request, warehouse_id)
     status = 200
@@ -102,7 +102,7 @@ def warehouse_edit(request: HttpRequest, warehouse_id: int) -> HttpResponse:
 
 @company_required
 @require_POST
-def warehouse_archive_view(request: HttpRequest, warehouse_id: int) -> HttpResponse:
+def warehouse_archive_view(request: CompanyRequest, warehouse_id: int) -> HttpResponse:
     warehouse = company_object_or_404(Warehouse, request, warehouse_id)
     try:
         warehouse_archive(company=request.company, warehouse=warehouse)
@@ -115,7 +115,7 @@ def warehouse_archive_view(request: HttpRequest, warehouse_id: int) -> HttpRespo
 
 @company_required
 @require_POST
-def warehouse_unarchive_view(request: HttpRequest, warehouse_id: int) -> HttpResponse:
+def warehouse_unarchive_view(request: CompanyRequest, warehouse_id: int) -> HttpResponse:
     warehouse = company_object_or_404(Warehouse, request, warehouse_id)
     warehouse_unarchive(company=request.company, warehouse=warehouse)
     messages.success(request, f"{warehouse.name} is active again.")

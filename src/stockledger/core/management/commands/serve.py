@@ -2,13 +2,14 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
-def proxy_options(trusted: str) -> dict:
+def proxy_options(trusted: str) -> dict[str, Any]:
     """Waitress' options for STOCKLEDGER_TRUSTED_PROXY: the proxy's address, or a count of proxies.
 
     Waitress then takes the client address and the scheme (https) from that proxy's
@@ -34,7 +35,7 @@ def proxy_options(trusted: str) -> dict:
 class Command(BaseCommand):
     help = "Migrate, then serve the web app and a job worker together (default 127.0.0.1:8000)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
@@ -45,7 +46,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-worker", action="store_true")
 
-    def handle(self, *args, host, port, threads, demo_if_empty=False, no_worker=False, **options):
+    def handle(
+        self,
+        *args: Any,
+        host: str,
+        port: int,
+        threads: int,
+        demo_if_empty: bool = False,
+        no_worker: bool = False,
+        **options: Any,
+    ) -> None:
         from waitress import serve
 
         from stockledger.core.models import Company
@@ -70,7 +80,7 @@ class Command(BaseCommand):
         if not no_worker:
             worker = subprocess.Popen([sys.executable, "-m", "stockledger.cli", "worker"])
 
-        def stop(*_):
+        def stop(*_: object) -> None:
             if worker and worker.poll() is None:
                 worker.terminate()
             sys.exit(0)
