@@ -20,6 +20,12 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from playwright.sync_api import expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,8 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1360, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1360, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def free_port() -> int:
@@ -64,8 +70,9 @@ def demo_password(home: Path) -> str:
 
 
 class Shooter:
-    def __init__(self, page, base: str, out: Path) -> None:
+    def __init__(self, page, base: str, out: Path, server_env: dict[str, str] | None = None):
         self.page = page
+        self.server_env = server_env or dict(os.environ)
         self.base = base
         self.out = out
         self.taken: list[Path] = []
@@ -76,14 +83,43 @@ class Shooter:
 
     def settle(self) -> None:
         self.page.wait_for_load_state("networkidle")
-        # HTMX swaps (the lazy chart) run after load: wait for them to finish.
-        self.page.wait_for_function("!document.querySelector('.htmx-request')")
+        # HTMX swaps (the lazy chart) run after load: wait for them to finish. (A locator,
+        # not wait_for_function: the pages' CSP forbids evaluating a string.)
+        expect(self.page.locator(".htmx-request")).to_have_count(0)
 
     def shot(self, name: str, *, full_page: bool = True) -> None:
         path = self.out / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=full_page)
         self.taken.append(path)
         print(f"  {path}")
+
+    def shot_of(self, name: str, selector: str) -> None:
+        """A picture of one part of the page (a card)."""
+        path = self.out / f"{name}.png"
+        self.page.locator(selector).screenshot(path=str(path))
+        self.taken.append(path)
+        print(f"  {path}")
+
+    def upload(self, kind: str, name: str, text: str) -> None:
+        """Upload a spreadsheet on the Imports page and wait for its preview."""
+        self.page.select_option("#import-form select[name=kind]", kind)
+        self.page.set_input_files(
+            "#import-form input[name=file]",
+            files=[{"name": name, "mimeType": "text/csv", "buffer": text.encode()}],
+        )
+        self.page.click("#import-form button[type=submit]")
+        self.page.wait_for_selector("#import-status:not([data-status=validating])")
+        self.settle()
+
+    def server_python(self, code: str) -> None:
+        """Run Python inside the served demo's database (a Django shell of the server's
+        environment), for states the demo does not reach on its own."""
+        subprocess.run(
+            [sys.executable, "-m", "stockledger.cli", "shell", "-c", code],
+            env=self.server_env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
 
     def open_product(self, sku: str) -> None:
         self.go(f"/products/?q={sku}")
@@ -156,6 +192,82 @@ def tour(s: Shooter) -> None:
         # The worker beside the server finishes them; the page refreshes itself.
         page.wait_for_selector("#exports[data-polling=off]", timeout=120_000)
         s.shot("26-exports", full_page=False)
+    channel_health(s)
+    setup(s)
+    imports(s)
+
+
+def channel_health(s: Shooter) -> None:
+    """A channel's Sync health, then the same channel suspended (banner and Resume)."""
+    page = s.page
+    s.go("/channels/")
+    page.get_by_role("link", name="Amazon US", exact=True).first.click()
+    s.settle()
+    s.shot_of("24-channel-health", "#health")
+    # Five failed runs in a row, recorded by the worker's own bookkeeping, suspend the sync.
+    s.server_python(
+        "from stockledger.channels.jobs import record_outcome\n"
+        "from stockledger.channels.models import SalesChannel\n"
+        "channel = SalesChannel.objects.get(name='Etsy Shop')\n"
+        "for _ in range(5):\n"
+        "    record_outcome(channel=channel, sync_kind='export', ok=False,\n"
+        "                   error='delivery failed: the store answered 401 Unauthorized')\n"
+    )
+    s.go("/channels/")
+    page.get_by_role("link", name="Etsy Shop", exact=True).first.click()
+    s.settle()
+    page.locator("#sync-suspended").wait_for()
+    s.shot("25-channel-suspended", full_page=False)
+    page.get_by_role("button", name="Resume sync").click()
+    s.settle()
+
+
+def setup(s: Shooter) -> None:
+    """The setup pages: a new product, a kit's components, warehouses, people."""
+    page = s.page
+    s.go("/products/new/")
+    s.shot("31-product-new", full_page=False)
+    s.open_product("KIT-CAMP-KITCHEN")
+    page.locator("#edit-product").click()
+    s.settle()
+    s.shot("32-kit-edit")
+    s.go("/warehouses/")
+    s.shot("33-warehouses", full_page=False)
+    s.go("/settings/people/")
+    s.shot("34-people", full_page=False)
+
+
+# A count file with two good rows and three bad ones, as a merchant's spreadsheet might be.
+COUNTS_CSV = (
+    "sku;warehouse;quantity;reason;note\r\n"
+    "MUG-ENM-12-BLK;Austin Main;40;cycle_count;shelf A3\r\n"
+    "SPORK-TI;Reno 3PL;55;cycle_count;\r\n"
+    "MUG-ENM-12-GRN;Austin Main;12;cycle_count;\r\n"
+    "BOWL-ENM-16;Denver;8;cycle_count;\r\n"
+    "SOCK-HIK-M;Austin Main;-3;damaged;\r\n"
+    "KIT-CAMP-KITCHEN;Austin Main;4;;\r\n"
+)
+PRODUCTS_CSV = (
+    "sku,name,kind,components\r\n"
+    "CUP-NEST-2,Nesting cups (pair),simple,\r\n"
+    "KIT-COFFEE,Camp coffee set,kit,MUG-ENM-12-BLK:1;CUP-NEST-2:1\r\n"
+)
+
+
+def imports(s: Shooter) -> None:
+    """Activity -> Imports: a products file applied, then a count file's preview with its
+    bad rows, then the list of imports."""
+    page = s.page
+    s.go("/imports/")
+    s.upload("products", "new-products.csv", PRODUCTS_CSV)
+    page.locator("#apply-form button[type=submit]").click()
+    page.wait_for_selector("#import-status[data-status=complete]", timeout=120_000)
+    s.go("/imports/")
+    s.upload("counts", "counts-aisle-3.csv", COUNTS_CSV)
+    page.locator("#import-errors").wait_for()
+    s.shot("35-import-preview")
+    s.go("/imports/")
+    s.shot("36-imports", full_page=False)
 
 
 # (list screenshot, detail screenshot, URL name of the list)
@@ -176,6 +288,17 @@ DOCUMENT_FORMS = [
     ("web:return_new", "", "29-rma-form"),
     ("web:mo_new", "?sku=GIFT-CANDLE-BOX&quantity=12", "30-manufacturing-order-form"),
 ]
+
+
+def optimise(paths: list[Path]) -> None:
+    """Store each picture with a 256-colour palette (no dithering: flat page colours stay
+    flat), about a third of Chromium's size."""
+    from PIL import Image
+
+    for path in paths:
+        with Image.open(path) as image:
+            palette = image.convert("RGB").quantize(colors=256, dither=Image.Dither.NONE)
+        palette.save(path, optimize=True)
 
 
 def url_for(name: str) -> str | None:
@@ -210,7 +333,7 @@ def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=DESKTOP)
-            shooter = Shooter(page, base, out)
+            shooter = Shooter(page, base, out, env)
             shooter.go("/login/")
             shooter.shot("01-sign-in", full_page=False)
             page.fill("input[name=username]", "demo")
@@ -219,19 +342,20 @@ def run(out: Path, steps: Callable[[Shooter], None] = tour) -> list[Path]:
             shooter.settle()
             steps(shooter)
             phone = browser.new_page(viewport=PHONE, device_scale_factor=2)
-            phone.context.add_cookies(page.context.cookies())
+            phone.context.add_cookies(cast(Any, page.context.cookies()))
             phone_shooter = Shooter(phone, base, out)
             phone_shooter.open_product("MUG-ENM-12-BLK")
-            phone_shooter.shot("27-phone-product", full_page=False)
+            phone_shooter.shot("40-phone-product", full_page=False)
             phone.locator("#log-card").scroll_into_view_if_needed()
             phone.evaluate("document.getElementById('log-card').scrollIntoView()")
-            phone_shooter.shot("29-phone-log", full_page=False)
+            phone_shooter.shot("42-phone-log", full_page=False)
             phone.evaluate("document.getElementById('on-hand').scrollIntoView()")
-            phone_shooter.shot("30-phone-count", full_page=False)
+            phone_shooter.shot("43-phone-count", full_page=False)
             phone_shooter.go("/orders/")
-            phone_shooter.shot("28-phone-orders", full_page=False)
+            phone_shooter.shot("41-phone-orders", full_page=False)
             shooter.taken += phone_shooter.taken
             browser.close()
+        optimise(shooter.taken)
         return shooter.taken
     finally:
         server.terminate()
