@@ -31,9 +31,12 @@ install: $(BIN)/stockledger
 run: install
 	$(BIN)/stockledger serve --demo-if-empty
 
+# mypy (django-stubs) checks src/: a baseline everywhere, strict for core and ledger
+# (pyproject.toml [tool.mypy]); its cache in .mypy_cache makes a second run a few seconds.
 lint: install
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/mypy $(BIN)/mypy
 
 check: install
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/check $(BIN)/stockledger check

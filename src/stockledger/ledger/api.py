@@ -4,6 +4,7 @@ import base64
 import binascii
 from datetime import datetime
 from functools import cache
+from typing import Any, cast
 
 import orjson
 from django.db import connection
@@ -14,6 +15,8 @@ from pydantic import model_validator
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku, sku_key
 from stockledger.core.errors import InvalidInput
+from stockledger.core.models import Company
+from stockledger.core.requests import CompanyRequest
 from stockledger.core.rows import field_count, model_from_row, select_list
 from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
@@ -74,11 +77,11 @@ class LogEntryOut(Schema):
     reason: str | None = Field(None, description="on_hand rows: why (AdjustmentReason)")
 
 
-def entry_out(entry: LogEntry) -> dict:
+def entry_out(entry: LogEntry) -> dict[str, Any]:
     return {c: getattr(entry, FIELD_FOR_COLUMN[c]) for c in COLUMNS}
 
 
-def entries_out(entries: list[LogEntry]) -> list[dict]:
+def entries_out(entries: list[LogEntry]) -> list[dict[str, Any]]:
     return [entry_out(e) for e in entries]
 
 
@@ -103,12 +106,12 @@ def _json_datetime(value: datetime) -> str:
     return text
 
 
-def log_page_json(rows: list[tuple], next_cursor: str | None) -> bytes:
+def log_page_json(rows: list[tuple[Any, ...]], next_cursor: str | None) -> bytes:
     """`{"items": [...], "next_cursor": ...}` (LogPageOut) encoded from value tuples."""
     return orjson.dumps({"items": [_page_row(r) for r in rows], "next_cursor": next_cursor})
 
 
-def _page_row(row: tuple) -> dict:
+def _page_row(row: tuple[Any, ...]) -> dict[str, Any]:
     values = list(row)
     for i in _PAGE_TIMESTAMPS:
         if values[i] is not None:
@@ -125,7 +128,7 @@ class OnHandIn(Schema):
     reason: AdjustmentReason | None = Field(None, description="why: stored on the log row")
 
     @model_validator(mode="after")
-    def one_of(self):
+    def one_of(self) -> "OnHandIn":
         if (self.physical_on_hand is None) == (self.change is None):
             raise ValueError("give exactly one of physical_on_hand (set) or change (adjust)")
         return self
@@ -148,7 +151,9 @@ def _product_warehouse_sql() -> str:
     )
 
 
-def product_and_warehouse(*, company, sku, warehouse_id) -> tuple[Product, Warehouse]:
+def product_and_warehouse(
+    *, company: Company, sku: object, warehouse_id: object
+) -> tuple[Product, Warehouse]:
     """The SKU's product and the warehouse in one query; anything unusual (unknown, archived,
     look-alike SKUs) goes through `product_by_sku` / `warehouse_by_id` for their errors."""
     sku = clean_sku(sku)
@@ -167,7 +172,7 @@ def product_and_warehouse(*, company, sku, warehouse_id) -> tuple[Product, Wareh
 
 
 @router.post("/stock/on-hand", response={201: OnHandOut}, summary="Set or adjust physical on hand")
-def post_on_hand(request, payload: OnHandIn):
+def post_on_hand(request: CompanyRequest, payload: OnHandIn) -> HttpResponse:
     company = request.company
     product, warehouse = product_and_warehouse(
         company=company, sku=payload.sku, warehouse_id=payload.warehouse_id
@@ -187,7 +192,7 @@ def post_on_hand(request, payload: OnHandIn):
             company=company,
             product=product,
             warehouse=warehouse,
-            change=payload.change,
+            change=cast(int, payload.change),  # one_of(): set when physical_on_hand is not
             user=request.user,
             note=payload.note,
             reason=payload.reason,
@@ -240,7 +245,9 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
 
 
 @router.get("/products/{product_id}/log", response=LogPageOut, summary="A product's Inventory Log")
-def product_log(request, product_id: int, filters: Query[LogFilters]):
+def product_log(
+    request: CompanyRequest, product_id: int, filters: Query[LogFilters]
+) -> HttpResponse:
     product = get_for_company(Product, request.company, product_id, label="product")
     qs = log_entries(
         company=request.company,

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _ensure_sqlite_triggers(sender, using="default", **kwargs):
+def _ensure_sqlite_triggers(sender: object, using: str = "default", **kwargs: object) -> None:
     # SQLite rebuilds a table for some schema changes, which drops its triggers: re-create
     # the append-only triggers after every migrate so a later migration cannot lose them.
     from django.db import connections

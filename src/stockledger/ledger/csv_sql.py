@@ -21,10 +21,11 @@ import codecs
 import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, tzinfo
-from typing import IO
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet, TextField
 from django.db.models.expressions import RawSQL
 
@@ -41,8 +42,9 @@ def database_zone(tz: tzinfo, vendor: str, alias: str) -> str | None:
     """The name under which the database formats timestamps in `tz`, or None (Python path)."""
     if tz == UTC or getattr(tz, "key", None) in ("UTC", "Etc/UTC"):
         return "UTC"
-    if vendor == "postgresql" and isinstance(getattr(tz, "key", None), str):
-        return tz.key if _pg_knows_zone(alias, tz.key) else None
+    key = getattr(tz, "key", None)
+    if vendor == "postgresql" and isinstance(key, str):
+        return key if _pg_knows_zone(alias, key) else None
     return None
 
 
@@ -53,7 +55,7 @@ def _pg_knows_zone(alias: str, name: str) -> bool:
         return cur.fetchone() is not None
 
 
-def can_format(querysets: Sequence[QuerySet], tz: tzinfo) -> bool:
+def can_format(querysets: Sequence[QuerySet[Any]], tz: tzinfo) -> bool:
     """Whether the database can write these rows itself (same database, known zone)."""
     if not querysets or not settings.USE_TZ:
         return False
@@ -70,7 +72,7 @@ def _column(qn: Callable[[str], str], name: str) -> str:
     return f"{qn('ledger_logentry')}.{qn(FIELD_FOR_COLUMN[name])}"
 
 
-def _sqlite_cell(qn, name: str, timestamp_format: str = "iso") -> str:
+def _sqlite_cell(qn: Callable[[str], str], name: str, timestamp_format: str = "iso") -> str:
     col = _column(qn, name)
     if name in TIMESTAMP_COLUMNS:
         # Stored as naive UTC 'YYYY-MM-DD HH:MM:SS[.ffffff]' (19 characters, without the
@@ -98,7 +100,9 @@ def _sqlite_cell(qn, name: str, timestamp_format: str = "iso") -> str:
     return col
 
 
-def _postgresql_cell(qn, name: str, zone: str, timestamp_format: str = "iso") -> str:
+def _postgresql_cell(
+    qn: Callable[[str], str], name: str, zone: str, timestamp_format: str = "iso"
+) -> str:
     col = _column(qn, name)
     if name in TIMESTAMP_COLUMNS:
         # The session's time zone is the export's. to_char's MS truncates, as Python's
@@ -129,15 +133,16 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''").replace("%", "%%") + "'"
 
 
-def _select(qs: QuerySet, expressions: dict[str, str]) -> tuple[str, tuple]:
+def _select(qs: QuerySet[Any], expressions: dict[str, str]) -> tuple[str, tuple[Any, ...]]:
     """The queryset's SQL (filters, order) selecting `expressions` instead of its columns."""
     annotated = qs.annotate(
         **{name: RawSQL(sql, (), output_field=TextField()) for name, sql in expressions.items()}
     ).values_list(*expressions)
-    return annotated.query.get_compiler(using=qs.db).as_sql()
+    sql, params = annotated.query.get_compiler(using=qs.db).as_sql()
+    return sql, tuple(params)
 
 
-def _combined(querysets: Sequence[QuerySet]) -> QuerySet:
+def _combined(querysets: Sequence[QuerySet[Any]]) -> QuerySet[Any]:
     """One queryset for several (rows of any of them), ordered by created_at, then sequence.
 
     The database streams it from its (created_at, id) order, as it does its own dump."""
@@ -149,7 +154,7 @@ def _combined(querysets: Sequence[QuerySet]) -> QuerySet:
 
 def write_rows(
     out: IO[str],
-    querysets: Sequence[QuerySet],
+    querysets: Sequence[QuerySet[Any]],
     *,
     tz: tzinfo,
     on_progress: Callable[[int], None] | None,
@@ -161,6 +166,7 @@ def write_rows(
     connection = connections[qs.db]
     qn = connection.ops.quote_name
     zone = database_zone(tz, connection.vendor, qs.db)
+    assert zone is not None  # callers asked can_format() first
     spreadsheet = timestamp_format == "spreadsheet"
     if connection.vendor == "sqlite":
         cells = [_sqlite_cell(qn, name, timestamp_format) for name in COLUMNS]
@@ -186,17 +192,24 @@ def write_rows(
             sql = " UNION ALL ".join(arm for arm, _ in arms) + " ORDER BY 1, 2"
             params = tuple(p for _, arm_params in arms for p in arm_params)
         return _write_sqlite(out, connection, sql, params, on_progress, progress_every)
-    cells = {
+    columns = {
         f"c{i}": _postgresql_cell(qn, name, zone, timestamp_format)
         for i, name in enumerate(COLUMNS)
     }
     if spreadsheet:
-        cells["zone"] = _literal(zone)
-    sql, params = _select(qs, cells)
+        columns["zone"] = _literal(zone)
+    sql, params = _select(qs, columns)
     return _copy_postgresql(out, connection, sql, params, zone, on_progress, progress_every)
 
 
-def _write_sqlite(out, connection, sql, params, on_progress, progress_every) -> int:
+def _write_sqlite(
+    out: IO[str],
+    connection: BaseDatabaseWrapper,
+    sql: str,
+    params: Sequence[Any],
+    on_progress: Callable[[int], None] | None,
+    progress_every: int,
+) -> int:
     count = 0
     next_progress = progress_every
     write = out.write
@@ -217,10 +230,19 @@ def _write_sqlite(out, connection, sql, params, on_progress, progress_every) -> 
 _SESSION = {"max_parallel_workers_per_gather": "0"}
 
 
-def _copy_postgresql(out, connection, sql, params, zone, on_progress, progress_every) -> int:
+def _copy_postgresql(
+    out: IO[str],
+    connection: BaseDatabaseWrapper,
+    sql: str,
+    params: Sequence[Any],
+    zone: str,
+    on_progress: Callable[[int], None] | None,
+    progress_every: int,
+) -> int:
     count = 0
     next_progress = progress_every
-    target, encoding = _byte_target(out)
+    byte_target, encoding = _byte_target(out)
+    target: Callable[[Any], object]  # takes bytes, or the text decoded from them
     crlf = b"\r\n"
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         raw = cursor.cursor
@@ -229,12 +251,13 @@ def _copy_postgresql(out, connection, sql, params, zone, on_progress, progress_e
             raw.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
             previous[name] = raw.fetchone()[0]
         source = connection.connection.info.encoding
-        if target is None or codecs.lookup(source).name != encoding:
+        if byte_target is None or codecs.lookup(source).name != encoding:
             decode = codecs.getincrementaldecoder(source)().decode
-            target = out.write
+            target = cast(Callable[[Any], object], out.write)
         else:
             decode = None
-        parts: list = []
+            target = byte_target
+        parts: list[bytes] = []
         # On an error the savepoint's rollback undoes the settings (the COPY may have left
         # the transaction aborted, so no statement could restore them).
         with raw.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:

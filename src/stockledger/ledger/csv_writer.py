@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import csv
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, tzinfo
 from itertools import islice
-from typing import IO
+from typing import IO, Any, cast
 
 from django.db.models import QuerySet
 
@@ -47,7 +47,7 @@ def guard_text(value: str) -> str:
 
 def row_converter(
     tz: tzinfo = UTC, columns: tuple[str, ...] = COLUMNS, timestamp_format: str = "iso"
-):
+) -> Callable[[tuple[Any, ...]], list[Any]]:
     """A function turning a values_list tuple (in `columns` order) into CSV cells.
 
     Timestamps become ISO 8601 with the offset of `tz` and always six fractional digits (or,
@@ -77,9 +77,14 @@ def row_converter(
         parts.append("zone")
     source = "def convert(row):\n    return [\n" + "".join(f"        {p},\n" for p in parts)
     source += "    ]\n"
-    namespace = {"tz": tz, "leaders": frozenset(FORMULA_LEADERS), "zone": zone_name(tz)}
+    namespace: dict[str, Any] = {
+        "tz": tz,
+        "leaders": frozenset(FORMULA_LEADERS),
+        "zone": zone_name(tz),
+    }
     exec(compile(source, "<row_converter>", "exec"), namespace)  # noqa: S102 - our own code
-    return namespace["convert"]
+    convert: Callable[[tuple[Any, ...]], list[Any]] = namespace["convert"]
+    return convert
 
 
 def zone_name(tz: tzinfo) -> str:
@@ -95,11 +100,11 @@ class LogRows:
     has not been started with the database formatting the cells.
     """
 
-    def __init__(self, querysets: Sequence[QuerySet], chunk_size: int = CHUNK_SIZE) -> None:
+    def __init__(self, querysets: Sequence[QuerySet[Any]], chunk_size: int = CHUNK_SIZE) -> None:
         self.querysets = list(querysets)
         self.chunk_size = chunk_size
-        self._rows: Iterator[tuple] | None = None
-        self._streams: list = []
+        self._rows: Iterator[tuple[Any, ...]] | None = None
+        self._streams: list[Any] = []  # the querysets' cursor generators
 
     @property
     def started(self) -> bool:
@@ -108,7 +113,7 @@ class LogRows:
     def __iter__(self) -> LogRows:
         return self
 
-    def __next__(self) -> tuple:
+    def __next__(self) -> tuple[Any, ...]:
         if self._rows is None:
             self._rows = self._open()
         return next(self._rows)
@@ -123,23 +128,23 @@ class LogRows:
             stream.close()
         self._streams = []
 
-    def _open(self) -> Iterator[tuple]:
+    def _open(self) -> Iterator[tuple[Any, ...]]:
         streams = self._streams = [
             qs.values_list(*FIELDS).iterator(chunk_size=self.chunk_size) for qs in self.querysets
         ]
         if len(streams) == 1:
-            return streams[0]
+            return cast(Iterator[tuple[Any, ...]], streams[0])
         at, sequence = COLUMNS.index("created_at"), COLUMNS.index("sequence")
         # Each queryset is ordered by (created_at, id): merged while streaming.
         return heapq.merge(*streams, key=lambda row: (row[at], row[sequence]))
 
 
-def iter_log_rows(qs: QuerySet, chunk_size: int = CHUNK_SIZE) -> LogRows:
+def iter_log_rows(qs: QuerySet[Any], chunk_size: int = CHUNK_SIZE) -> LogRows:
     """The queryset's rows as tuples in COLUMNS order, streamed from the cursor."""
     return LogRows([qs], chunk_size)
 
 
-def merge_log_rows(querysets: Sequence[QuerySet], chunk_size: int = CHUNK_SIZE) -> LogRows:
+def merge_log_rows(querysets: Sequence[QuerySet[Any]], chunk_size: int = CHUNK_SIZE) -> LogRows:
     """The rows of several log querysets (each ordered by created_at, then id) as one stream
     in that order, e.g. a kit's rows and its components' rows."""
     return LogRows(querysets, chunk_size)
@@ -147,11 +152,11 @@ def merge_log_rows(querysets: Sequence[QuerySet], chunk_size: int = CHUNK_SIZE) 
 
 def write_log_csv(
     out: IO[str],
-    rows: Iterable[tuple],
+    rows: Iterable[tuple[Any, ...]],
     *,
     tz: tzinfo = UTC,
     bom: bool = False,
-    on_progress=None,
+    on_progress: Callable[[int], None] | None = None,
     progress_every: int = 10000,
     timestamp_format: str = "iso",
 ) -> int:

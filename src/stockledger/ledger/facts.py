@@ -190,7 +190,9 @@ def _without_jit() -> Iterator[None]:
         cursor.execute("SELECT set_config('jit', %s, true)", [before])
 
 
-def _refuse_computed(names: Iterable[str], fields: Mapping[str, Any], allowed: frozenset) -> None:
+def _refuse_computed(
+    names: Iterable[str], fields: Mapping[str, Any], allowed: frozenset[str]
+) -> None:
     forbidden = (_COMPUTED | _OVERRIDABLE) - allowed
     bad = sorted(n for n in names if n not in fields or n in forbidden)
     if bad:
@@ -338,7 +340,7 @@ def _insert_rows_pg(
     with connection.cursor() as cursor:
         for chunk in chunks(ids):
             with_sql, with_params = _quantities_sql(company, chunk)
-            values = [list(chunk)]
+            values: list[list[Any]] = [list(chunk)]
             for n in per_row:
                 prepare, default = preparers[n], defaults[n]
                 values.append(

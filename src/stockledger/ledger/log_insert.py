@@ -10,6 +10,7 @@ typical stock change that was half its time, and for a 1,000-order import most o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db.models import signals
 from django.db.models.base import ModelState
@@ -25,7 +26,9 @@ _CONCRETE = tuple(LogEntry._meta.concrete_fields)
 _POSITION = {f.attname: i for i, f in enumerate(_CONCRETE)} | {
     f.name: i for i, f in enumerate(_CONCRETE)
 }
-_RELATIONS = {f.name: (i, f) for i, f in enumerate(_CONCRETE) if f.is_relation}
+_RELATIONS: dict[str, tuple[int, Any]] = {
+    f.name: (i, f) for i, f in enumerate(_CONCRETE) if f.is_relation
+}  # (position, ForeignKey)
 _DEFAULTS = tuple(f.get_default() for f in _CONCRETE)
 _ATTNAMES = tuple(f.attname for f in _CONCRETE)
 _CALLABLE_DEFAULTS = tuple(
@@ -34,7 +37,7 @@ _CALLABLE_DEFAULTS = tuple(
 _new = object.__new__
 
 
-def new_log_entry(values: dict) -> LogEntry:
+def new_log_entry(values: dict[str, Any]) -> LogEntry:
     """LogEntry(**values), built positionally (Django's keyword path costs several times
     more); related objects given by instance are cached on the entry as Django does."""
     args = list(_DEFAULTS)
@@ -49,12 +52,12 @@ def new_log_entry(values: dict) -> LogEntry:
             if value is not None:
                 related.append((field, value))
             continue
-        index = _POSITION.get(name)
-        if index is None:
+        position = _POSITION.get(name)
+        if position is None:
             raise TypeError(f"LogEntry() got unexpected keyword arguments: '{name}'")
-        args[index] = value
+        args[position] = value
     if signals.pre_init.has_listeners(LogEntry) or signals.post_init.has_listeners(LogEntry):
-        entry = LogEntry(*args)
+        entry = LogEntry(*args)  # type: ignore[misc]  # positional: every concrete field
     else:
         # What Model.__init__ does with positional values, without its per-field loop.
         entry = _new(LogEntry)

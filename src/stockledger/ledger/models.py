@@ -4,6 +4,8 @@ Rows are written only by `stockledger.ledger.services.ledger_record`. The databa
 UPDATE and DELETE of rows (triggers, see migrations), so a mistake is corrected by a new row.
 """
 
+from typing import Any, NoReturn
+
 from django.db import models
 
 from stockledger.core.models import CompanyScoped
@@ -135,10 +137,10 @@ class LogEntry(CompanyScoped):
     def sequence(self) -> int:
         return self.pk
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
             raise RuntimeError("log rows are append-only")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError("log rows are append-only")

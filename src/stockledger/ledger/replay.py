@@ -7,6 +7,7 @@ recorded warehouse quantities; the sums over warehouses must equal the row's pro
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from stockledger.catalog.models import Product, ProductKind
 from stockledger.core.models import Company
@@ -83,7 +84,7 @@ def replay(company: Company | None = None) -> Iterator[Mismatch]:
             if a_c != r_c:
                 yield Mismatch(cid, sku, warehouse_id, None, "committed", a_c, r_c)
 
-    pending: list[tuple] = []  # the rows of one event of the current product
+    pending: list[tuple[Any, ...]] = []  # the rows of one event of the current product
 
     def check_event() -> Iterator[Mismatch]:
         """The product totals of every row of the event just applied: those after it."""

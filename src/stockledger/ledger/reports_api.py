@@ -1,16 +1,18 @@
 """JSON API of the stock-on-a-date report (and its CSV / XLSX file)."""
 
 import re
-from typing import Annotated, Literal
+from datetime import tzinfo
+from typing import Annotated, Any, Literal
 
 from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from pydantic import BeforeValidator
 
+from stockledger.core.requests import CompanyRequest
 from stockledger.core.schemas import Timestamp
 from stockledger.exports.parameters import zone
 
-from .stock_on_date import StockAt, stock_on_date
+from .stock_on_date import StockAt, StockOnDate, stock_on_date
 from .stock_on_date_files import stock_on_date_csv, stock_on_date_xlsx
 
 router = Router(tags=["reports"])
@@ -18,7 +20,7 @@ router = Router(tags=["reports"])
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
-def _iso_text(value):
+def _iso_text(value: object) -> str:
     """Only an ISO 8601 text: pydantic would read "0.5" as seconds since 1970."""
     if not isinstance(value, str) or not _ISO.match(value):
         raise ValueError("at must be ISO 8601 with an offset, e.g. 2026-12-01T09:30:00-05:00")
@@ -50,7 +52,7 @@ class StockOnDateOut(Schema):
     totals: list[StockAtOut] = Field(description="per product over the warehouses, by SKU")
 
 
-def _out(row: StockAt) -> dict:
+def _out(row: StockAt) -> dict[str, Any]:
     return {
         "product_id": row.product_id,
         "sku": row.sku,
@@ -72,7 +74,7 @@ def _out(row: StockAt) -> dict:
         "components; totals summed over warehouses."
     ),
 )
-def get_stock_on_date(request, query: Query[StockOnDateQuery]):
+def get_stock_on_date(request: CompanyRequest, query: Query[StockOnDateQuery]) -> dict[str, Any]:
     report = stock_on_date(
         company=request.company, at=query.at, warehouse_id=query.warehouse_id, sku=query.sku
     )
@@ -92,7 +94,9 @@ class StockOnDateFileQuery(StockOnDateQuery):
     "/reports/stock-on-date/file",
     summary="The stock-on-a-date report as a CSV or XLSX file",
 )
-def get_stock_on_date_file(request, query: Query[StockOnDateFileQuery]):
+def get_stock_on_date_file(
+    request: CompanyRequest, query: Query[StockOnDateFileQuery]
+) -> HttpResponse:
     tz = zone(query.timezone)
     report = stock_on_date(
         company=request.company, at=query.at, warehouse_id=query.warehouse_id, sku=query.sku
@@ -100,7 +104,7 @@ def get_stock_on_date_file(request, query: Query[StockOnDateFileQuery]):
     return stock_on_date_response(report, query.format, tz)
 
 
-def stock_on_date_response(report, format: str, tz) -> HttpResponse:
+def stock_on_date_response(report: StockOnDate, format: str, tz: tzinfo) -> HttpResponse:
     """The file download of a report (used by the API and the page)."""
     stamp = report.at.astimezone(tz).strftime("%Y%m%d-%H%M")
     name = f"stock-on-date-{stamp}"

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -66,7 +67,7 @@ def log_page(
     cursor: tuple[datetime, int] | None,
     newest_first: bool,
     fields: Sequence[str] | None = None,
-) -> tuple[list, tuple[datetime, int] | None]:
+) -> tuple[list[Any], tuple[datetime, int] | None]:
     """One page of a log queryset by keyset (created_at, id); returns rows and the next key.
 
     Rows are LogEntry objects, or with `fields` tuples of those fields (which must include

@@ -232,6 +232,7 @@ def _line_values(
     product = line.product
     went_negative = False
     if line.physical_change or line.committed_change:
+        assert line.warehouse is not None  # checked before: a stock change needs one
         stock = book.row(product, line.warehouse)
         before = stock.physical_on_hand
         stock.physical_on_hand += line.physical_change

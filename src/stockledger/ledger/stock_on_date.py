@@ -19,10 +19,11 @@ PostgreSQL runs it as a LATERAL join, SQLite as a correlated subquery; at 1M log
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
 from django.db import connections, router
 
@@ -57,7 +58,15 @@ class StockOnDate:
     totals: list[StockAt]  # per product, by SKU
 
 
-def _as_of_sql(vendor: str, qn, *, warehouse: bool, products: Sequence[int] | None) -> str:
+def _held_at(
+    held: dict[tuple[int, int], tuple[int, int]], warehouse_id: int, component_id: int
+) -> tuple[int, int]:
+    return held.get((component_id, warehouse_id), (0, 0))
+
+
+def _as_of_sql(
+    vendor: str, qn: Callable[[str], str], *, warehouse: bool, products: Sequence[int] | None
+) -> str:
     log = qn(LogEntry._meta.db_table)
     stock = qn(Stock._meta.db_table)
     where = ["s.company_id = %s"]
@@ -112,7 +121,7 @@ def quantities_as_of(
             sql = _as_of_sql(
                 connection.vendor, qn, warehouse=warehouse_id is not None, products=group
             )
-            params: list = [at_value, company.id]
+            params: list[Any] = [at_value, company.id]
             if warehouse_id is not None:
                 params.append(warehouse_id)
             cursor.execute(sql, params)
@@ -168,7 +177,7 @@ def stock_on_date(
         physical_total = committed_total = 0
         if pid in parts:
             for wid, name in names.items():
-                kit = kit_in_warehouse(parts[pid], lambda c, w=wid: held.get((c, w), (0, 0)))
+                kit = kit_in_warehouse(parts[pid], partial(_held_at, held, wid))
                 if kit.physical_on_hand or kit.committed:
                     rows.append(
                         StockAt(pid, product_sku, wid, name, kit.physical_on_hand, kit.committed)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import tzinfo
 
 import xlsxwriter
 
 from .csv_writer import guard_text, zone_name
-from .stock_on_date import StockOnDate
+from .stock_on_date import StockAt, StockOnDate
 
 COLUMNS = (
     "as_of",
@@ -24,9 +25,9 @@ COLUMNS = (
 ALL_WAREHOUSES = "(all warehouses)"
 
 
-def _rows(report: StockOnDate):
+def _rows(report: StockOnDate) -> Iterator[StockAt]:
     totals = {t.product_id: t for t in report.totals}
-    by_product: dict[int, list] = {}
+    by_product: dict[int, list[StockAt]] = {}
     for row in report.rows:
         by_product.setdefault(row.product_id, []).append(row)
     for product_id, total in totals.items():

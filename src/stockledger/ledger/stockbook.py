@@ -3,7 +3,8 @@
 The ledger uses it to apply changes line by line; pages and the API use it to read totals.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
 from django.db import connections, router
 
@@ -138,7 +139,7 @@ def _stock_rows(product_ids: Sequence[int]) -> Iterable[Stock]:
     connection = connections[alias]
     qn = connection.ops.quote_name
     names = [f.attname for f in _STOCK_FIELDS]
-    columns = ", ".join(qn(f.column) for f in _STOCK_FIELDS)
+    columns = ", ".join(qn(cast(str, f.column)) for f in _STOCK_FIELDS)
     table = qn(Stock._meta.db_table)
     with connection.cursor() as cursor:
         for chunk in chunks(product_ids):
@@ -151,7 +152,7 @@ def _stock_rows(product_ids: Sequence[int]) -> Iterable[Stock]:
                 yield Stock.from_db(alias, names, row)
 
 
-def _update_sql(qn) -> str:
+def _update_sql(qn: Callable[[str], str]) -> str:
     return (
         f"UPDATE {qn(Stock._meta.db_table)} SET {qn('physical_on_hand')} = %s, "
         f"{qn('committed')} = %s WHERE {qn('id')} = %s"

@@ -1,7 +1,8 @@
 import sys
 from datetime import UTC
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from stockledger.catalog.models import Product
 from stockledger.core.models import Company
@@ -12,7 +13,7 @@ from stockledger.ledger.selectors import log_entries
 class Command(BaseCommand):
     help = "Write one product's Inventory Log as CSV (stdout by default)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--company", type=int, required=True)
         parser.add_argument("--sku", required=True)
         parser.add_argument(
@@ -22,7 +23,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("-o", "--output", help="file to write (default: stdout)")
 
-    def handle(self, *args, company, sku, include_components=False, output=None, **options):
+    def handle(
+        self,
+        *args: Any,
+        company: int,
+        sku: str,
+        include_components: bool = False,
+        output: str | None = None,
+        **options: Any,
+    ) -> None:
         company_obj = Company.objects.filter(pk=company).first()
         if company_obj is None:
             raise CommandError(f"company {company} does not exist")

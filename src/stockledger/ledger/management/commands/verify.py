@@ -1,6 +1,7 @@
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from stockledger.core.models import Company
 from stockledger.ledger.models import LogEntry
@@ -10,11 +11,13 @@ from stockledger.ledger.replay import replay
 class Command(BaseCommand):
     help = "Replay every product's log per warehouse; report mismatches; exit 1 if any."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--company", type=int, help="only this company id")
         parser.add_argument("--limit", type=int, default=200, help="mismatches to print")
 
-    def handle(self, *args, company=None, limit=200, **options):
+    def handle(
+        self, *args: Any, company: int | None = None, limit: int = 200, **options: Any
+    ) -> None:
         scope = None
         if company is not None:
             scope = Company.objects.filter(pk=company).first()
