@@ -284,7 +284,7 @@ STOCKLEDGER_SECRETS_KEY = os.environ.get("STOCKLEDGER_SECRETS_KEY", "")
 # Inbound channel webhooks (/hooks/...): the largest body accepted.
 STOCKLEDGER_HOOK_MAX_BYTES = int(os.environ.get("STOCKLEDGER_HOOK_MAX_BYTES", str(1024 * 1024)))
 
-# API limits (see README).
+# API limits (see docs/api.md, "Limits").
 STOCKLEDGER_MAX_BODY_BYTES = int(os.environ.get("STOCKLEDGER_MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = STOCKLEDGER_MAX_BODY_BYTES
 # Per-token rate limit (token bucket): sustained requests per second, and the burst allowed
