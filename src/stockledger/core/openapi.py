@@ -252,7 +252,7 @@ class StockledgerAPI(NinjaAPI):
         return cast(OpenAPISchema, schema)
 
 
-def _check_unique_operation_ids(schema: dict) -> None:
+def _check_unique_operation_ids(schema: dict[str, Any]) -> None:
     seen: dict[str, str] = {}
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():

@@ -68,7 +68,7 @@ ON_HAND_BRANCHES = {
 }
 
 
-def _split_on_hand(components: dict) -> None:
+def _split_on_hand(components: dict[str, Any]) -> None:
     whole = components["OnHandIn"]
     for name, (field, other, description) in ON_HAND_BRANCHES.items():
         properties = {k: v for k, v in whole["properties"].items() if k != other}
