@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.a11y.walk import AXE_JS
+
 from ..conftest import CHROMIUM, chromium_missing_reason
 
 CHROMIUM_ARGS = [
@@ -153,9 +155,6 @@ def wait_for(condition, *, timeout=60.0, what="condition"):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-AXE_JS = ROOT / "tests/a11y/node_modules/axe-core/axe.min.js"
 
 
 def pytest_collection_modifyitems(config, items):
