@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run openapi-snapshot client typescript-deps typescript-check test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps store-deps bench bench-deps screenshots clean
+.PHONY: install run openapi-snapshot client typescript-deps typescript-check test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps a11y-audit store-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -57,6 +57,12 @@ a11y-deps:
 	elif [ "$$CI" = "true" ]; then \
 	  echo "FAIL: npm is required under CI (the accessibility test needs axe-core)"; exit 1; \
 	else echo "SKIPPED: axe-core not installed - no npm (the accessibility test will skip)"; fi
+
+# axe-core from the outside: `stockledger serve` with the demo on a scratch home, every page as
+# each demo role at 1280 and 390 px, the POST-only states driven; prints the findings, exit 1 on
+# any. Not in `make test` (tests/web/browser/test_a11y.py is); AUDIT_ARGS: --keep, --home DIR.
+a11y-audit: install browser-deps a11y-deps
+	$(BIN)/python -m tests.a11y.audit $(AUDIT_ARGS)
 
 # The two engines' passes share nothing (own STOCKLEDGER_HOME, own database): they run side by
 # side, each into its own log, printed whole when both are done. TEST_SERIAL=1 runs them in turn.
