@@ -320,16 +320,18 @@ def walk_role(
     role: str,
     username: str,
     password: str,
-    owner_html: dict[str, str] | None = None,
-) -> dict[str, str]:
+    owner_html: dict[str, str | None] | None = None,
+) -> dict[str, str | None]:
     """Open every page as `role` in one context. A page the role may not open must answer 403;
     one it may open is checked at both widths, unless `owner_html` (path -> the owner's <main>)
     is given and the role's <main> is the same: then the owner's checks ran axe over that very
     markup, and only the top bar differs, which is checked on the role's first page. (The only
-    fragment a page loads by itself, the product chart, shows the same to every role.) Returns
-    path -> this role's <main>, for a later role to compare with."""
+    fragment a page loads by itself, the product chart, shows the same to every role.) What
+    was no page for the owner (a fragment, a download, a redirect) is not fetched again for a
+    role that may open it. Returns path -> this role's <main> (None: no page), for a later
+    role to compare with."""
     started = time.monotonic()
-    seen: dict[str, str] = {}
+    seen: dict[str, str | None] = {}
     context = new_context(browser, base_url, axe)
     try:
         page = context.new_page()
@@ -338,8 +340,16 @@ def walk_role(
         for name, path in urls:
             if name in SIGNED_OUT:
                 continue
+            allowed = role in roles_opening(name)
+            if (
+                allowed
+                and owner_html is not None
+                and path in owner_html
+                and owner_html[path] is None
+            ):
+                continue  # not a page for the owner (a fragment, a download, a 405): nor here
             response = context.request.get(path, max_redirects=0)
-            if role not in roles_opening(name):
+            if not allowed:
                 if response.status != 403:
                     walk.problems.append(
                         f"{role} {path} ({name}): HTTP {response.status}, expected 403"
@@ -356,9 +366,11 @@ def walk_role(
             body = response.text() if kind.startswith("text/html") else ""
             if response.status == 405 or (response.ok and "<html" not in body[:200]):
                 walk.skipped.add(f"{path} ({response.status}, {kind or 'no body'})")
+                seen[path] = None
                 continue  # a POST-only action, a fragment, a download
             if 300 <= response.status < 400:
                 walk.skipped.add(f"{path} ({response.status} to {response.headers['location']})")
+                seen[path] = None
                 continue  # a redirect to a page checked on its own
             if response.status not in (200, 409):
                 walk.problems.append(f"{role} {path} ({name}): HTTP {response.status}")
