@@ -40,6 +40,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(
                 pytest.mark.skip(reason="PostgreSQL only (runs in the PostgreSQL pass)")
             )
+        if "engine_independent" in item.keywords and on_postgres:
+            item.add_marker(
+                pytest.mark.skip(reason="does not depend on the database (runs in the SQLite pass)")
+            )
         if "slow" in item.keywords and not config.getoption("--slow"):
             item.add_marker(pytest.mark.skip(reason="long variant: run with --slow"))
 
