@@ -4,6 +4,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
 
+from stockledger.core.limits import COMPONENT_QUANTITY_MAX
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.tenancy import get_for_company
 
@@ -21,7 +22,7 @@ router = Router(tags=["products"])
 
 class ComponentIn(Schema):
     sku: str
-    quantity: int = Field(..., ge=1, le=1_000_000)
+    quantity: int = Field(..., ge=1, le=COMPONENT_QUANTITY_MAX)
 
 
 class ProductIn(Schema):

@@ -19,7 +19,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
 
+from stockledger.core.documents import clean_units
 from stockledger.core.errors import Conflict, InvalidInput
+from stockledger.core.limits import COMPONENT_QUANTITY_MAX
 from stockledger.core.models import Company
 from stockledger.ledger.models import LogEntry
 
@@ -48,7 +50,6 @@ __all__ = [
 
 NAME_MAX = 300
 MAX_COMPONENT_LINES = 200
-MAX_COMPONENT_QUANTITY = 1_000_000
 
 
 # --- input ---------------------------------------------------------------------------------
@@ -171,11 +172,7 @@ def _refuse_taken_sku(company: Company, sku: str, *, exclude_id: int | None = No
 
 
 def _clean_quantity(value: Any, *, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInput("quantity must be a positive whole number", field=field)
-    if value > MAX_COMPONENT_QUANTITY:
-        raise InvalidInput(f"quantity must be at most {MAX_COMPONENT_QUANTITY:,}", field=field)
-    return value
+    return clean_units(value, field=field, maximum=COMPONENT_QUANTITY_MAX)
 
 
 def _resolve_lines(

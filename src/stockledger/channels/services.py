@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from stockledger.catalog.models import Product
 from stockledger.core.audit import audit_record
 from stockledger.core.errors import InvalidInput, NotFound
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company, User
 from stockledger.ledger.facts import ledger_record_facts
 from stockledger.ledger.models import DocumentType, EventType
@@ -38,7 +39,6 @@ from .models import (
     new_webhook_secret,
 )
 
-BIG = 1_000_000_000
 LOCATION_MAX = 255
 LOG_TEXT_MAX = 1000  # warehouse_name / warehouse_locations columns
 ALL_WAREHOUSES = "All warehouses"
@@ -461,7 +461,7 @@ def _save_channel(channel: SalesChannel, **values: Any) -> SalesChannel:
 # --- writeback rules ------------------------------------------------------------------------
 
 
-def _limit(value: Any, field: str, *, low: int, high: int = BIG) -> int | None:
+def _limit(value: Any, field: str, *, low: int, high: int = QUANTITY_MAX) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -489,7 +489,7 @@ def channel_rule_set(
         raise InvalidInput(f"unknown SKU {product.sku!r}", field="sku")
     rule_values = {
         "maximum": _limit(maximum, "maximum", low=0),
-        "minimum": _limit(minimum, "minimum", low=-BIG),
+        "minimum": _limit(minimum, "minimum", low=-QUANTITY_MAX),
         "percent": _limit(percent, "percent", low=0, high=100),
         "reserve": _limit(reserve, "reserve", low=0),
     }

@@ -30,6 +30,7 @@ from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, sku_key
 from stockledger.core.bulk_sql import insert_many
 from stockledger.core.errors import Conflict, InvalidInput
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
 from stockledger.ledger.facts import ledger_record_facts
 from stockledger.ledger.models import DocumentType, EventType
@@ -40,7 +41,6 @@ from .adapters import Delivery, NotSupported, QuantityToWrite, adapter_for
 from .models import ChannelLocation, ChannelSkuState, ChannelSync, SalesChannel, WritebackStatus
 from .writeback import WritebackLine, writeback_lines
 
-BIG = 1_000_000_000
 STALE_RUN = timedelta(minutes=15)
 DELIVERY_STATUS_MAX = 300
 
@@ -114,9 +114,13 @@ def channel_quantities_import(
         if not isinstance(item, dict):
             raise InvalidInput("must be {sku, quantity}", field=f"quantities[{i}]")
         qty = item.get("quantity")
-        if isinstance(qty, bool) or not isinstance(qty, int) or not -BIG <= qty <= BIG:
+        if (
+            isinstance(qty, bool)
+            or not isinstance(qty, int)
+            or not -QUANTITY_MAX <= qty <= QUANTITY_MAX
+        ):
             raise InvalidInput(
-                f"quantity must be a whole number between {-BIG} and {BIG}",
+                f"quantity must be a whole number between {-QUANTITY_MAX} and {QUANTITY_MAX}",
                 field=f"quantities[{i}].quantity",
             )
     product_ids = _product_ids_by_sku(

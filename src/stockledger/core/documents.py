@@ -11,21 +11,19 @@ from django.db.models import Model, QuerySet
 from django.db.models.functions import Length
 
 from .errors import InvalidInput
-
-NUMBER_MAX = 100  # the log's event_id holds it
-NOTES_MAX = 2000
-QUANTITY_MAX = 1_000_000_000
+from .limits import LINES_MAX, NOTES_MAX, NUMBER_MAX, QUANTITY_MAX
 
 
-def clean_document_number(value: Any, *, field: str = "number") -> str:
-    """A document number as people type it: trimmed, non-empty, printable, at most 100 chars."""
+def clean_document_number(value: Any, *, field: str = "number", label: str = "number") -> str:
+    """A document number as people type it: trimmed, non-empty, printable, at most 100 chars.
+    `label` names it in the messages ("order number")."""
     if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("number must be a non-empty string", field=field)
+        raise InvalidInput(f"{label} must be a non-empty string", field=field)
     number = value.strip()
     if len(number) > NUMBER_MAX:
-        raise InvalidInput(f"number is longer than {NUMBER_MAX} characters", field=field)
+        raise InvalidInput(f"{label} is longer than {NUMBER_MAX} characters", field=field)
     if any(ord(ch) < 32 for ch in number):
-        raise InvalidInput("number must not contain control characters", field=field)
+        raise InvalidInput(f"{label} must not contain control characters", field=field)
     return number
 
 
@@ -38,6 +36,16 @@ def clean_quantity(value: Any, *, field: str, minimum: int = 1) -> int:
         raise InvalidInput(f"quantity must be {what}", field=field)
     if value > QUANTITY_MAX:
         raise InvalidInput(f"quantity must be at most {QUANTITY_MAX}", field=field)
+    return value
+
+
+def clean_units(value: Any, *, field: str, maximum: int) -> int:
+    """A positive whole number of units up to `maximum` (an order line, a manufacturing order,
+    a kit component)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidInput("quantity must be a positive whole number", field=field)
+    if value > maximum:
+        raise InvalidInput(f"quantity must be at most {maximum:,}", field=field)
     return value
 
 
@@ -56,8 +64,8 @@ def clean_lines(lines: Any, *, field: str = "lines") -> Sequence[Mapping[str, An
     """A non-empty list of line mappings (at most 1,000 lines per document)."""
     if not isinstance(lines, Sequence) or isinstance(lines, str | bytes) or not lines:
         raise InvalidInput("give at least one line", field=field)
-    if len(lines) > 1000:
-        raise InvalidInput("a document has at most 1000 lines", field=field)
+    if len(lines) > LINES_MAX:
+        raise InvalidInput(f"a document has at most {LINES_MAX} lines", field=field)
     for i, line in enumerate(lines):
         if not isinstance(line, Mapping):
             raise InvalidInput("each line must be an object", field=f"{field}[{i}]")

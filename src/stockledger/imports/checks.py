@@ -31,6 +31,7 @@ from django.db.models import Count, Min
 
 from stockledger.core.bulk_sql import insert_many
 from stockledger.core.errors import InvalidInput
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
 from stockledger.ledger.models import AdjustmentReason
 from stockledger.warehouses.models import Warehouse
@@ -39,8 +40,6 @@ from .models import Import, ImportKind, ImportRow, ImportRowError
 from .reading import header_key
 
 CHUNK = 2000
-BIG = 1_000_000_000
-NOTE_MAX = 2000
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ def parse_whole(text: str) -> int:
         if not number.is_integer():
             raise ValueError(f"{text!r} is not a whole number")
         number = int(number)
-    if abs(number) > BIG:
+    if abs(number) > QUANTITY_MAX:
         raise ValueError(f"{text!r} is out of range")
     return number
 

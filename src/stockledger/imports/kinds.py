@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.db.models import Count
 
 from stockledger.catalog.models import ProductKind
+from stockledger.core.limits import NOTES_MAX
 from stockledger.ledger.models import AdjustmentReason
 from stockledger.purchasing.models import PurchaseOrder
 from stockledger.warehouses.models import Stock
 
 from .catalog_lookup import products_by_sku, sku_key
-from .checks import NOTE_MAX, REASONS, Checks, Rows, parse_components
+from .checks import REASONS, Checks, Rows, parse_components
 from .models import ImportKind, ImportRow, RowAction
 from .reading import header_key
 
@@ -53,8 +54,8 @@ class CountChecks(Checks):
                     f"unknown reason {reason_text!r}: one of {', '.join(AdjustmentReason.values)}",
                 )
             note = row.get("note")
-            if len(note) > NOTE_MAX:
-                row.bad("note", f"note is longer than {NOTE_MAX} characters")
+            if len(note) > NOTES_MAX:
+                row.bad("note", f"note is longer than {NOTES_MAX} characters")
             if row.problems:
                 staged.append(None)
                 continue

@@ -15,6 +15,7 @@ from pydantic import model_validator
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku, sku_key
 from stockledger.core.errors import InvalidInput
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
 from stockledger.core.requests import CompanyRequest
 from stockledger.core.rows import field_count, model_from_row, select_list
@@ -29,8 +30,6 @@ from .selectors import log_entries, log_page
 from .services import stock_adjust, stock_set
 
 router = Router(tags=["inventory log"])
-
-BIG = 1_000_000_000
 
 
 class LogEntryOut(Schema):
@@ -122,8 +121,12 @@ def _page_row(row: tuple[Any, ...]) -> dict[str, Any]:
 class OnHandIn(Schema):
     sku: str
     warehouse_id: int
-    physical_on_hand: int | None = Field(None, ge=0, le=BIG, description="set to this value")
-    change: int | None = Field(None, ge=-BIG, le=BIG, description="or adjust by this signed value")
+    physical_on_hand: int | None = Field(
+        None, ge=0, le=QUANTITY_MAX, description="set to this value"
+    )
+    change: int | None = Field(
+        None, ge=-QUANTITY_MAX, le=QUANTITY_MAX, description="or adjust by this signed value"
+    )
     note: str | None = Field(None, max_length=2000)
     reason: AdjustmentReason | None = Field(None, description="why: stored on the log row")
 

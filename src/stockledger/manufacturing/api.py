@@ -5,13 +5,14 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.limits import ORDER_QUANTITY_MAX
 from stockledger.core.paging import id_page
 from stockledger.orders.api import ERRORS, ErrorOut, id_field, id_path, id_query
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ManufacturingOrder
 from .selectors import mo_detail, mos_list
-from .services import MAX_QUANTITY, mo_create, mo_finish
+from .services import mo_create, mo_finish
 
 router = Router(tags=["manufacturing"])
 
@@ -19,13 +20,13 @@ router = Router(tags=["manufacturing"])
 class MoIn(Schema):
     number: str = Field(..., min_length=1, max_length=100, description="unique in the company")
     sku: str = Field(..., min_length=1, max_length=100, description="a product with a bom")
-    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+    quantity: int = Field(..., ge=1, le=ORDER_QUANTITY_MAX)
     warehouse_id: int = id_field("where the product is made and its components taken")
 
 
 class FinishIn(Schema):
     quantity: int | None = Field(
-        None, ge=1, le=MAX_QUANTITY, description="units made now; leave out for all remaining"
+        None, ge=1, le=ORDER_QUANTITY_MAX, description="units made now; leave out for all remaining"
     )
 
 

@@ -14,7 +14,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stockledger.catalog.models import BomLine, Product, ProductKind
+from stockledger.core.documents import clean_document_number, clean_units
 from stockledger.core.errors import Conflict, InsufficientStock, InvalidInput, NotFound
+from stockledger.core.limits import ORDER_QUANTITY_MAX
 from stockledger.core.models import Company, User
 from stockledger.ledger.models import DocumentType, EventType
 from stockledger.ledger.services import LogLine, ledger_record, write_transaction
@@ -22,27 +24,9 @@ from stockledger.warehouses.models import Stock, Warehouse
 
 from .models import ManufacturingOrder, ManufacturingOrderComponent, MoStatus
 
-NUMBER_MAX = 100  # the log's event_id
-MAX_QUANTITY = 1_000_000
-
-
-def _clean_number(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("number must be a non-empty string", field="number")
-    number = value.strip()
-    if len(number) > NUMBER_MAX:
-        raise InvalidInput(f"number is longer than {NUMBER_MAX} characters", field="number")
-    if any(ord(ch) < 32 for ch in number):
-        raise InvalidInput("number must not contain control characters", field="number")
-    return number
-
 
 def _clean_quantity(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInput("quantity must be a positive whole number", field="quantity")
-    if value > MAX_QUANTITY:
-        raise InvalidInput(f"quantity must be at most {MAX_QUANTITY:,}", field="quantity")
-    return value
+    return clean_units(value, field="quantity", maximum=ORDER_QUANTITY_MAX)
 
 
 def mo_create(
@@ -61,7 +45,7 @@ def mo_create(
     Raises InvalidInput (a product without a bill of materials, a number already used in the
     company, a non-positive quantity, another company's product or warehouse).
     """
-    number = _clean_number(number)
+    number = clean_document_number(number)
     quantity = _clean_quantity(quantity)
     if product.company_id != company.id:
         raise InvalidInput(f"unknown SKU {product.sku!r}", field="sku")

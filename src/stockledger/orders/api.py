@@ -5,6 +5,7 @@ from datetime import datetime
 from ninja import Body, Field, Path, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
+from stockledger.core.limits import LINES_MAX, ORDER_QUANTITY_MAX
 from stockledger.core.paging import id_page
 from stockledger.core.schemas import ErrorOut, Timestamp
 from stockledger.warehouses.services import warehouse_by_id
@@ -12,7 +13,7 @@ from stockledger.warehouses.services import warehouse_by_id
 from .manual import order_enter
 from .models import Order
 from .selectors import order_detail, orders_list, with_lines
-from .services import MAX_LINES, MAX_QUANTITY, order_cancel, order_import, order_ship
+from .services import order_cancel, order_import, order_ship
 
 router = Router(tags=["orders"])
 
@@ -37,7 +38,7 @@ def id_query(description: str | None = None):
 
 class OrderLineIn(Schema):
     sku: str = Field(..., min_length=1, max_length=100)
-    quantity: int = Field(..., ge=1, le=MAX_QUANTITY)
+    quantity: int = Field(..., ge=1, le=ORDER_QUANTITY_MAX)
 
 
 class OrderIn(Schema):
@@ -50,7 +51,7 @@ class OrderIn(Schema):
     )
     warehouse_id: int = id_field("the warehouse whose stock the order commits")
     lines: list[OrderLineIn] = Field(
-        ..., min_length=1, max_length=MAX_LINES, description="each SKU once"
+        ..., min_length=1, max_length=LINES_MAX, description="each SKU once"
     )
 
 
@@ -61,7 +62,7 @@ class ManualOrderIn(Schema):
     )
     placed_at: datetime | None = Field(None, description="default now; ISO 8601 with an offset")
     lines: list[OrderLineIn] = Field(
-        ..., min_length=1, max_length=MAX_LINES, description="each SKU once"
+        ..., min_length=1, max_length=LINES_MAX, description="each SKU once"
     )
 
 
@@ -69,7 +70,7 @@ class StepIn(Schema):
     lines: list[OrderLineIn] | None = Field(
         None,
         min_length=1,
-        max_length=MAX_LINES,
+        max_length=LINES_MAX,
         description="the SKUs and units to ship / cancel; leave out for everything remaining",
     )
 

@@ -23,7 +23,9 @@ from django.utils import timezone
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import clean_sku, products_by_skus
 from stockledger.channels.models import SalesChannel
+from stockledger.core.documents import clean_document_number, clean_units
 from stockledger.core.errors import Conflict, InvalidInput, NotFound
+from stockledger.core.limits import LINES_MAX, ORDER_QUANTITY_MAX
 from stockledger.core.models import Company, User
 from stockledger.ledger.models import DocumentType, EventType, OrderStep
 from stockledger.ledger.services import LogLine, ledger_record, write_transaction
@@ -31,25 +33,11 @@ from stockledger.warehouses.models import Warehouse
 
 from .models import Order, OrderLine, OrderLineComponent, OrderStatus
 
-ORDER_NUMBER_MAX = 100  # the log's event_id
-MAX_LINES = 1000
-MAX_QUANTITY = 1_000_000
-
-
 # --- input ---------------------------------------------------------------------------------
 
 
 def clean_order_number(value: Any, *, field: str = "order_number") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput("order number must be a non-empty string", field=field)
-    number = value.strip()
-    if len(number) > ORDER_NUMBER_MAX:
-        raise InvalidInput(
-            f"order number is longer than {ORDER_NUMBER_MAX} characters", field=field
-        )
-    if any(ord(ch) < 32 for ch in number):
-        raise InvalidInput("order number must not contain control characters", field=field)
-    return number
+    return clean_document_number(value, field=field, label="order number")
 
 
 def clean_timestamp(value: Any, *, field: str) -> datetime:
@@ -76,11 +64,7 @@ def clean_timestamp(value: Any, *, field: str) -> datetime:
 
 
 def clean_quantity(value: Any, *, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInput("quantity must be a positive whole number", field=field)
-    if value > MAX_QUANTITY:
-        raise InvalidInput(f"quantity must be at most {MAX_QUANTITY:,}", field=field)
-    return value
+    return clean_units(value, field=field, maximum=ORDER_QUANTITY_MAX)
 
 
 def _clean_lines(lines: Any, *, verb: str) -> list[tuple[str, int]]:
@@ -89,8 +73,8 @@ def _clean_lines(lines: Any, *, verb: str) -> list[tuple[str, int]]:
         raise InvalidInput("lines must be a list of {sku, quantity}", field="lines")
     if not lines:
         raise InvalidInput(f"lines must name at least one SKU to {verb}", field="lines")
-    if len(lines) > MAX_LINES:
-        raise InvalidInput(f"an order has at most {MAX_LINES} lines", field="lines")
+    if len(lines) > LINES_MAX:
+        raise InvalidInput(f"an order has at most {LINES_MAX} lines", field="lines")
     cleaned: list[tuple[str, int]] = []
     seen: set[str] = set()
     for i, line in enumerate(lines):

@@ -4,8 +4,8 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
 
-from stockledger.core.documents import QUANTITY_MAX
 from stockledger.core.errors import InvalidInput
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.paging import id_page
 from stockledger.core.tenancy import get_for_company

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
 
-from stockledger.core.documents import NOTES_MAX, QUANTITY_MAX
+from stockledger.core.limits import NOTES_MAX, QUANTITY_MAX
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.paging import id_page
 from stockledger.core.tenancy import get_for_company

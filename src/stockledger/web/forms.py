@@ -12,11 +12,10 @@ from django.utils import timezone
 
 from stockledger.channels.models import SalesChannel
 from stockledger.core.errors import DomainError
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
 from stockledger.ledger.models import AdjustmentReason, EventType
 from stockledger.warehouses.models import Warehouse
-
-BIG = 1_000_000_000
 
 
 def warehouse_choices(
@@ -130,7 +129,7 @@ class OnHandForm(forms.Form):
         widget=forms.RadioSelect,
         label="",
     )
-    quantity = forms.IntegerField(min_value=-BIG, max_value=BIG, label="Quantity")
+    quantity = forms.IntegerField(min_value=-QUANTITY_MAX, max_value=QUANTITY_MAX, label="Quantity")
     reason = forms.ChoiceField(
         required=False,
         label="Reason",

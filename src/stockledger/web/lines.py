@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 
 from stockledger.core.errors import DomainError
+from stockledger.core.limits import QUANTITY_MAX
 
 MAX_ROWS = 200
-QUANTITY_MAX = 1_000_000_000
 _SERVICE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
 
 

@@ -36,6 +36,7 @@ from stockledger.channels.services import (
 )
 from stockledger.channels.shopify_services import channel_connect_shopify
 from stockledger.core.errors import DomainError
+from stockledger.core.limits import QUANTITY_MAX
 from stockledger.ledger.models import DocumentType, LogEntry
 
 from ..access import CompanyRequest, company_object_or_404, company_required
@@ -44,7 +45,6 @@ from ..forms import add_domain_error
 LOG_ROWS = 30
 INBOUND_ROWS = 10
 PREVIEW_PRODUCTS = 12
-BIG = 1_000_000_000
 
 
 class WarehousesForm(forms.Form):
@@ -104,10 +104,16 @@ class VendureForm(forms.Form):
 
 class RuleForm(forms.Form):
     sku = forms.CharField(max_length=100, label="SKU")
-    maximum = forms.IntegerField(required=False, min_value=0, max_value=BIG, label="Maximum")
-    minimum = forms.IntegerField(required=False, min_value=-BIG, max_value=BIG, label="Minimum")
+    maximum = forms.IntegerField(
+        required=False, min_value=0, max_value=QUANTITY_MAX, label="Maximum"
+    )
+    minimum = forms.IntegerField(
+        required=False, min_value=-QUANTITY_MAX, max_value=QUANTITY_MAX, label="Minimum"
+    )
     percent = forms.IntegerField(required=False, min_value=0, max_value=100, label="Percent")
-    reserve = forms.IntegerField(required=False, min_value=0, max_value=BIG, label="Reserve")
+    reserve = forms.IntegerField(
+        required=False, min_value=0, max_value=QUANTITY_MAX, label="Reserve"
+    )
 
 
 class ShopifyForm(forms.Form):

@@ -11,6 +11,7 @@ from stockledger.catalog.models import BomLine, Product, ProductKind
 from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.documents import next_document_number
 from stockledger.core.errors import DomainError
+from stockledger.core.limits import ORDER_QUANTITY_MAX, QUANTITY_MAX
 from stockledger.manufacturing.models import ManufacturingOrder, MoStatus
 from stockledger.manufacturing.selectors import (
     bom_component_needs,
@@ -19,7 +20,7 @@ from stockledger.manufacturing.selectors import (
     mo_log_entries,
     mos_list,
 )
-from stockledger.manufacturing.services import MAX_QUANTITY, mo_create, mo_finish
+from stockledger.manufacturing.services import mo_create, mo_finish
 from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_required
@@ -28,7 +29,7 @@ from .documents import found_or_404, list_query, newest_first_page
 
 
 class FinishForm(forms.Form):
-    quantity = forms.IntegerField(min_value=1, max_value=1_000_000_000, label="Units to finish")
+    quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_MAX, label="Units to finish")
 
 
 class MoForm(forms.Form):
@@ -40,7 +41,7 @@ class MoForm(forms.Form):
             {"list": "sku-options", "autocomplete": "off", "spellcheck": "false"}
         ),
     )
-    quantity = forms.IntegerField(min_value=1, max_value=MAX_QUANTITY, label="Units to make")
+    quantity = forms.IntegerField(min_value=1, max_value=ORDER_QUANTITY_MAX, label="Units to make")
     warehouse = forms.ChoiceField(label="Made in")
 
     ALIASES = {"warehouse_id": "warehouse"}
@@ -73,7 +74,9 @@ def components_check(company, data) -> dict:
         if warehouse_id.isdigit()
         else None
     )
-    units = int(quantity) if quantity.isdigit() and 0 < int(quantity) <= MAX_QUANTITY else None
+    units = (
+        int(quantity) if quantity.isdigit() and 0 < int(quantity) <= ORDER_QUANTITY_MAX else None
+    )
     check: dict[str, Any] = {
         "product": product,
         "warehouse": warehouse,
