@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from stockledger.exports.maintenance import cleanup_exports
+from stockledger.exports.cleanup import cleanup_exports
 from stockledger.exports.models import Export
 from stockledger.exports.services import export_create
 

@@ -11,10 +11,9 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from stockledger.exports import runner
-from stockledger.exports.maintenance import give_back_or_fail, reap_stale_exports
 from stockledger.exports.models import Export
 from stockledger.exports.services import _export_enqueue, export_create
-from stockledger.exports.tasks import run_export
+from stockledger.exports.tasks import WorkerLost, give_back_or_fail, reap_stale_exports, run_export
 
 from .conftest import read_csv, run
 
@@ -191,6 +190,15 @@ def test_a_silent_export_is_queued_again_until_its_attempts_are_used_up(
     assert export.status == "failed" and export.finished_at is not None
     assert export.error.endswith("gave up after 2 attempts")
     assert DBTaskResult.objects.get(id=new_task.id).status == "FAILED"
+
+
+def test_the_task_row_of_a_lost_worker_names_an_error_class_that_exists(company, user, widget):
+    export = make_stale(export_create(company=company, user=user, product_id=widget.id))
+    lost_task = export.task_id
+    assert reap_stale_exports() == [export.id]
+    error = DBTaskResult.objects.get(id=lost_task).task_result.errors[0]
+    assert error.exception_class is WorkerLost
+    assert error.traceback.startswith("the worker running this export stopped")
 
 
 def test_a_fresh_heartbeat_is_left_alone(company, user, widget):

@@ -36,12 +36,12 @@ def main() -> None:
             threading.Event().wait()  # until SIGKILL
 
     export_run, write_export_file = tasks.export_run, runner.write_export_file
-    publish, cleanup = LocalExportStorage.publish, runner.cleanup_exports_now_and_then
+    publish, cleanup = LocalExportStorage.publish, tasks.cleanup_exports_now_and_then
 
-    def paused_export_run(*, export_id, attempt):
+    def paused_export_run(*, export_id, attempt, **kwargs):
         current["export_id"] = export_id
         stop_here("before-claim")
-        return export_run(export_id=export_id, attempt=attempt)
+        return export_run(export_id=export_id, attempt=attempt, **kwargs)
 
     def paused_write(*args, **kwargs):
         stop_here("before-write")
@@ -59,7 +59,7 @@ def main() -> None:
     tasks.export_run = paused_export_run
     runner.write_export_file = paused_write
     LocalExportStorage.publish = paused_publish
-    runner.cleanup_exports_now_and_then = paused_cleanup
+    tasks.cleanup_exports_now_and_then = paused_cleanup
     call_command("worker", "--interval", "0.1")
 
 

@@ -14,10 +14,10 @@ from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
 from .downloads import export_download
-from .maintenance import reap_stale_exports
 from .models import Export, ExportFormat
 from .selectors import exports_for_company, exports_page
 from .services import MAX_SKUS, export_create
+from .tasks import reap_stale_exports
 
 router = Router(tags=["exports"])
 

@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -35,7 +35,6 @@ from stockledger.core.db_routing import (
 from stockledger.core.errors import DomainError
 from stockledger.ledger.csv_writer import write_log_csv
 
-from .maintenance import cleanup_exports_now_and_then, give_back_or_fail, reap_stale_exports
 from .models import Export, ExportFormat, ExportKind, ExportStatus
 from .parameters import ExportParameters
 from .sources import LogStreams
@@ -171,37 +170,23 @@ def write_export_file(
             )
 
 
-def export_run(*, export_id: int, attempt: int) -> str:
+def export_run(
+    *, export_id: int, attempt: int, on_stopped: Callable[[Export], None] | None = None
+) -> str:
     """Run attempt number `attempt` of an export (the body of the `run_export` task).
 
     Claims the export if it is queued for this attempt (otherwise does nothing: a duplicate
     or superseded task), writes the file to scratch space, publishes it atomically and marks
     the export complete with its row count and size. On an error the export is failed with
     the message and the error is raised again (the task row shows it too); if the worker is
-    stopped mid-way the export is queued again (or failed once its attempts are used up).
+    stopped mid-way `on_stopped` gets the export while this attempt still owns it (the task
+    queues it again, or fails it once its attempts are used up).
     No downloadable file exists until the export is complete. Returns "complete", "skipped"
     (not queued for this attempt) or "superseded" (the reaper gave the export to a new
     attempt while this one ran; its file is discarded).
     """
-    reap_stale_exports()
-    now = timezone.now()
-    extension = Export.objects.filter(pk=export_id).values_list("format", flat=True).first()
-    if extension is None:
-        log.warning("export %s: no such export; task ignored", export_id)
-        return "skipped"
-    name = f"export-{export_id}-{attempt}-{secrets.token_hex(8)}.{extension}"
-    claimed = Export.objects.filter(
-        pk=export_id, status=ExportStatus.QUEUED, attempts=attempt - 1
-    ).update(
-        status=ExportStatus.RUNNING,
-        attempts=attempt,
-        started_at=now,
-        heartbeat_at=now,
-        rows=0,
-        file_name=name,
-    )
-    if not claimed:
-        log.info("export %s: attempt %s is not queued; task ignored", export_id, attempt)
+    name = _claim(export_id, attempt)
+    if name is None:
         return "skipped"
     export = Export.objects.select_related("company", "product").get(pk=export_id)
     storage = export_storage()
@@ -217,28 +202,7 @@ def export_run(*, export_id: int, attempt: int) -> str:
 
     heartbeat.start()
     try:
-        # A replica serves the export once it has replayed past the moment it was asked for.
-        alias = replica_alias_for_lsn(export.source_lsn)
-        try:
-            rows = write_export_file(
-                export,
-                storage.scratch_path(name),
-                workdir=storage.scratch_workdir(name),
-                on_progress=progress,
-                alias=alias,
-            )
-        except DatabaseError as exc:
-            if alias != REPLICA:
-                raise
-            connections[REPLICA].close()
-            replica_state.mark_down(f"export {export_id} failed on it ({exc})")
-            storage.discard_scratch(name)
-            rows = write_export_file(
-                export,
-                storage.scratch_path(name),
-                workdir=storage.scratch_workdir(name),
-                on_progress=progress,
-            )
+        rows = _write_scratch(export, storage, name, progress)
         heartbeat.stop()
         if heartbeat.lost.is_set():
             raise AttemptSuperseded
@@ -260,13 +224,77 @@ def export_run(*, export_id: int, attempt: int) -> str:
         heartbeat.stop()
         storage.discard_scratch(name)
         current = Export.objects.get(pk=export_id)
-        if current.status == ExportStatus.RUNNING and current.attempts == attempt:
-            give_back_or_fail(current, reason="the worker was stopped during the export")
+        if (
+            on_stopped is not None
+            and current.status == ExportStatus.RUNNING
+            and current.attempts == attempt
+        ):
+            on_stopped(current)
         raise
     finally:
         heartbeat.stop()
         storage.discard_scratch(name)
 
+    return _complete(export_id, attempt, name, storage, rows=rows, size=size)
+
+
+def _claim(export_id: int, attempt: int) -> str | None:
+    """Take the export for this attempt if it is queued for it: running, with a new scratch
+    file name (returned). None (nothing changed) for a duplicate or superseded task."""
+    now = timezone.now()
+    extension = Export.objects.filter(pk=export_id).values_list("format", flat=True).first()
+    if extension is None:
+        log.warning("export %s: no such export; task ignored", export_id)
+        return None
+    name = f"export-{export_id}-{attempt}-{secrets.token_hex(8)}.{extension}"
+    claimed = Export.objects.filter(
+        pk=export_id, status=ExportStatus.QUEUED, attempts=attempt - 1
+    ).update(
+        status=ExportStatus.RUNNING,
+        attempts=attempt,
+        started_at=now,
+        heartbeat_at=now,
+        rows=0,
+        file_name=name,
+    )
+    if not claimed:
+        log.info("export %s: attempt %s is not queued; task ignored", export_id, attempt)
+        return None
+    return name
+
+
+def _write_scratch(export: Export, storage: ExportStorage, name: str, progress) -> int:
+    """Write the file to scratch space; return its rows. A replica serves the export once it
+    has replayed past the moment it was asked for; if it fails, it is marked down and the
+    primary writes the file again from the start."""
+    alias = replica_alias_for_lsn(export.source_lsn)
+    try:
+        return write_export_file(
+            export,
+            storage.scratch_path(name),
+            workdir=storage.scratch_workdir(name),
+            on_progress=progress,
+            alias=alias,
+        )
+    except DatabaseError as exc:
+        if alias != REPLICA:
+            raise
+        connections[REPLICA].close()
+        replica_state.mark_down(f"export {export.pk} failed on it ({exc})")
+        storage.discard_scratch(name)
+        return write_export_file(
+            export,
+            storage.scratch_path(name),
+            workdir=storage.scratch_workdir(name),
+            on_progress=progress,
+        )
+
+
+def _complete(
+    export_id: int, attempt: int, name: str, storage: ExportStorage, *, rows: int, size: int
+) -> str:
+    """Mark the export complete if this attempt still owns it ("complete"); otherwise delete
+    the published file ("superseded")."""
     finished = timezone.now()
     completed = Export.objects.filter(
         pk=export_id, status=ExportStatus.RUNNING, attempts=attempt
@@ -283,7 +311,6 @@ def export_run(*, export_id: int, attempt: int) -> str:
         log.warning("export %s: attempt %s was superseded; file discarded", export_id, attempt)
         return "superseded"
     log.info("export %s complete: %s rows, %s bytes", export_id, rows, size)
-    cleanup_exports_now_and_then()
     return "complete"
 
 

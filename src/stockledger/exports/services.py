@@ -20,6 +20,7 @@ from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Export, ExportFormat, ExportKind, ExportStatus
 from .parameters import INTERVALS, ExportParameters, interval_bounds, zone
+from .tasks import attempt_enqueue
 
 MAX_SKUS = 5000
 MAX_SEARCH = 200
@@ -67,7 +68,49 @@ def export_create(
             field="timestamp_format",
         )
     kind = _kind(kind, product_id=product_id, include_components=include_components)
+    product, skus, search = _subject(company, kind, product_id=product_id, skus=skus, search=search)
+    now = django_timezone.now()
+    since, until = _period(since, until, interval=interval, now=now, tz=tz)
+    parameters = ExportParameters(
+        timezone=timezone,
+        timestamp_format=timestamp_format,
+        product_id=product.id if product else None,
+        sku=product.sku if product else "",
+        skus=tuple(skus),
+        search=search or "",
+        since=since,
+        until=until,
+        interval=interval or "",
+        event_types=_clean_event_types(event_types or ()),
+        warehouse_ids=_clean_warehouse_ids(company, warehouse_ids or ()),
+    )
+    return _export_enqueue(
+        company=company,
+        user=user,
+        kind=kind,
+        format=format,
+        product=product,
+        parameters=parameters,
+        download_name=download_name(
+            kind,
+            format,
+            product,
+            now.astimezone(tz),
+            zone_name=timezone if timestamp_format == "spreadsheet" else "",
+        ),
+    )
 
+
+def _subject(
+    company: Company,
+    kind: str,
+    *,
+    product_id: int | None,
+    skus: Sequence[str] | None,
+    search: str | None,
+) -> tuple[Product | None, Sequence[str], str]:
+    """(product, skus, search) of the export: the product of a one-product or kit export,
+    the SKUs and search of a many-products one."""
     product = None
     if kind == ExportKind.PRODUCTS:
         if product_id is not None:
@@ -97,8 +140,19 @@ def export_create(
                 field="include_components",
             )
         skus, search = (), ""
+    return product, skus, search
 
-    now = django_timezone.now()
+
+def _period(
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    interval: str | None,
+    now: datetime,
+    tz,
+) -> tuple[datetime | None, datetime | None]:
+    """(since, until) from either `interval` (ending now, in `tz`) or since/until, each with
+    an offset and in order."""
     if interval:
         if since is not None or until is not None:
             raise InvalidInput("give either interval or since/until, not both", field="interval")
@@ -110,42 +164,18 @@ def export_create(
             raise InvalidInput(f"{name} needs a timezone offset", field=name)
     if since is not None and until is not None and until <= since:
         raise InvalidInput("until must be after since", field="until")
+    return since, until
 
-    parameters = ExportParameters(
-        timezone=timezone,
-        timestamp_format=timestamp_format,
-        product_id=product.id if product else None,
-        sku=product.sku if product else "",
-        skus=tuple(skus),
-        search=search or "",
-        since=since,
-        until=until,
-        interval=interval or "",
-        event_types=_clean_event_types(event_types or ()),
-        warehouse_ids=tuple(
-            warehouse_by_id(
-                company=company,
-                warehouse_id=wid,
-                field=f"warehouse_ids[{i}]",
-                archived_ok=True,  # old logs name archived warehouses
-            ).id
-            for i, wid in enumerate(dict.fromkeys(warehouse_ids or ()))
-        ),
-    )
-    return _export_enqueue(
-        company=company,
-        user=user,
-        kind=kind,
-        format=format,
-        product=product,
-        parameters=parameters,
-        download_name=download_name(
-            kind,
-            format,
-            product,
-            now.astimezone(tz),
-            zone_name=timezone if timestamp_format == "spreadsheet" else "",
-        ),
+
+def _clean_warehouse_ids(company: Company, warehouse_ids: Sequence[int]) -> tuple[int, ...]:
+    return tuple(
+        warehouse_by_id(
+            company=company,
+            warehouse_id=wid,
+            field=f"warehouse_ids[{i}]",
+            archived_ok=True,  # old logs name archived warehouses
+        ).id
+        for i, wid in enumerate(dict.fromkeys(warehouse_ids))
     )
 
 
@@ -160,9 +190,6 @@ def _export_enqueue(
     parameters: ExportParameters,
     download_name: str,
 ) -> Export:
-    # Imported here: the tasks module imports the runner, which imports this app's models.
-    from .tasks import run_export
-
     export = Export.objects.create(
         company=company,
         user=user,
@@ -174,11 +201,7 @@ def _export_enqueue(
         download_name=download_name,
         source_lsn=primary_wal_lsn(),
     )
-    # The database task backend writes its task row on this same connection, inside this
-    # transaction: a rollback takes both away, a commit makes both visible to workers at once.
-    result = run_export.enqueue(export.id, 1)
-    export.task_id = str(result.id)
-    export.save(update_fields=["task_id"])
+    export.task_id = attempt_enqueue(export, 1)
     return export
 
 

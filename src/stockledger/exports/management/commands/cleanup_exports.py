@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from stockledger.exports.maintenance import cleanup_exports, reap_stale_exports
+from stockledger.exports.cleanup import cleanup_exports
+from stockledger.exports.tasks import reap_stale_exports
 
 
 class Command(BaseCommand):
