@@ -12,7 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from stockledger.exports import runner
 from stockledger.exports.models import Export
-from stockledger.exports.services import _export_enqueue, export_create
+from stockledger.exports.services import _export_enqueue_in_transaction, export_create
 from stockledger.exports.tasks import WorkerLost, give_back_or_fail, reap_stale_exports, run_export
 
 from .conftest import read_csv, run
@@ -68,12 +68,12 @@ def test_the_task_row_is_written_in_the_exports_transaction(
 
     params["parameters"] = ExportParameters(product_id=widget.id)
     with transaction.atomic():
-        export = _export_enqueue.__wrapped__(**params)
+        export = _export_enqueue_in_transaction.__wrapped__(**params)
         look_from_another_connection()
         assert DBTaskResult.objects.filter(id=export.task_id).exists()
     look_from_another_connection()
     with pytest.raises(RuntimeError), transaction.atomic():
-        _export_enqueue.__wrapped__(**params)
+        _export_enqueue_in_transaction.__wrapped__(**params)
         raise RuntimeError("the request failed after enqueueing")
     look_from_another_connection()
     assert seen == [(0, 0), (1, 1), (1, 1)]

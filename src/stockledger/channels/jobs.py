@@ -167,13 +167,15 @@ def channel_writeback_enqueue(
         adapter_for(channel)
     except NotSupported as exc:
         raise Conflict(str(exc), field="adapter") from None
-    return _enqueue_user(
+    return _enqueue_user_in_transaction(
         channel, ChannelSync.Kind.EXPORT, {"skus": skus, "only_changed": only_changed}
     )
 
 
 @write_transaction
-def _enqueue_user(channel: SalesChannel, kind: str, options: dict[str, Any]) -> ChannelSync:
+def _enqueue_user_in_transaction(
+    channel: SalesChannel, kind: str, options: dict[str, Any]
+) -> ChannelSync:
     return _enqueue(channel, kind, "user", options)
 
 
@@ -185,7 +187,7 @@ def channel_sync_enqueue(*, company: Company, channel: SalesChannel, kind: str) 
         raise InvalidInput("kind must be orders or import", field="kind")
     if wanted not in _kinds_for(channel):
         raise Conflict(f"{channel.name} cannot be polled for this; it reports it", field="kind")
-    return _enqueue_user(channel, kind, {})
+    return _enqueue_user_in_transaction(channel, kind, {})
 
 
 @write_transaction

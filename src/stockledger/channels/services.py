@@ -207,11 +207,11 @@ def channel_set_writeback_warehouses(
     InvalidInput (field `warehouse_ids[i]`), and change nothing.
     """
     warehouses = _warehouses_in(company, warehouse_ids, "warehouse_ids")
-    return _set_writeback_warehouses(company, channel, warehouses, user)
+    return _set_writeback_warehouses_in_transaction(company, channel, warehouses, user)
 
 
 @write_transaction
-def _set_writeback_warehouses(
+def _set_writeback_warehouses_in_transaction(
     company: Company, channel: SalesChannel, warehouses: list[Warehouse], user: User | None
 ) -> int:
     channel = _locked(channel)
@@ -290,11 +290,11 @@ def channel_set_locations(
         seen_locations.add(location)
         mapping[warehouse.id] = location
         warehouses[warehouse.id] = warehouse
-    return _set_locations(company, channel, mapping, warehouses, user)
+    return _set_locations_in_transaction(company, channel, mapping, warehouses, user)
 
 
 @write_transaction
-def _set_locations(
+def _set_locations_in_transaction(
     company: Company,
     channel: SalesChannel,
     mapping: dict[int, str],
@@ -356,7 +356,7 @@ def channel_set_webhook(
     else:
         clean_url, adapter = check_webhook_url(url, field="url"), AdapterName.WEBHOOK
     return _configured(
-        _save_channel(
+        _save_channel_in_transaction(
             channel,
             webhook_url=clean_url,
             adapter=adapter,
@@ -382,7 +382,7 @@ def channel_set_adapter(*, company: Company, channel: SalesChannel, adapter: str
         raise InvalidInput("connect Shopify first (shop domain and access token)", field="adapter")
     if adapter == AdapterName.VENDURE and not VendureSettings.objects.filter(channel=channel):
         raise InvalidInput("connect the Vendure store first (PUT .../vendure)", field="adapter")
-    return _configured(_save_channel(channel, adapter=adapter))
+    return _configured(_save_channel_in_transaction(channel, adapter=adapter))
 
 
 def _configured(channel: SalesChannel) -> SalesChannel:
@@ -412,12 +412,12 @@ def channel_connect_vendure(
     for name, value in (("username", username), ("password", password), ("token", token)):
         if len(value) > 500:
             raise InvalidInput(f"{name} is longer than 500 characters", field=name)
-    _save_vendure(company, channel, url, username, password, token)
-    return _configured(_save_channel(channel, adapter=AdapterName.VENDURE))
+    _save_vendure_in_transaction(company, channel, url, username, password, token)
+    return _configured(_save_channel_in_transaction(channel, adapter=AdapterName.VENDURE))
 
 
 @write_transaction
-def _save_vendure(company, channel, url, username, password, token) -> None:
+def _save_vendure_in_transaction(company, channel, url, username, password, token) -> None:
     VendureSettings.objects.update_or_create(
         channel=channel,
         defaults={
@@ -433,12 +433,12 @@ def _save_vendure(company, channel, url, username, password, token) -> None:
 def channel_secret_rotate(*, company: Company, channel: SalesChannel) -> str:
     """Replace the webhook secret; the old one stops signing at once. Returns the new one."""
     secret = new_webhook_secret()
-    _save_channel(channel, webhook_secret=secret)
+    _save_channel_in_transaction(channel, webhook_secret=secret)
     return secret
 
 
 @write_transaction
-def _save_channel(channel: SalesChannel, **values: Any) -> SalesChannel:
+def _save_channel_in_transaction(channel: SalesChannel, **values: Any) -> SalesChannel:
     audit_record(
         company=channel.company,
         action="channel.settings",
@@ -500,11 +500,11 @@ def channel_rule_set(
         )
     if minimum is not None and maximum is not None and minimum > maximum:
         raise InvalidInput(f"minimum {minimum} is above maximum {maximum}", field="minimum")
-    return _save_rule(company, channel, product, rule_values)
+    return _save_rule_in_transaction(company, channel, product, rule_values)
 
 
 @write_transaction
-def _save_rule(
+def _save_rule_in_transaction(
     company: Company, channel: SalesChannel, product: Product, values: dict[str, int | None]
 ) -> WritebackRule:
     old = WritebackRule.objects.filter(channel=channel, product=product).first()

@@ -84,7 +84,7 @@ def channel_connect_shopify(
     existing = ShopifySettings.objects.filter(channel=channel).first()
     if not token and (existing is None or not existing.access_token_sealed):
         raise InvalidInput("access token is required to connect", field="access_token")
-    config = _save_shopify(company, channel, domain, token, secret)
+    config = _save_shopify_in_transaction(company, channel, domain, token, secret)
     channel.adapter = AdapterName.SHOPIFY
     # The worker now imports its orders, reads back and writes back on its own schedule.
     channel_sync_configure(channel=channel)
@@ -92,7 +92,7 @@ def channel_connect_shopify(
 
 
 @write_transaction
-def _save_shopify(
+def _save_shopify_in_transaction(
     company: Company, channel: SalesChannel, domain: str, token: str, secret: str
 ) -> ShopifySettings:
     channel = _locked(channel)

@@ -127,11 +127,11 @@ def channel_quantities_import(
         company, [item.get("sku") for item in quantities], lambda i: f"quantities[{i}].sku"
     )
     items = [(pid, item["quantity"]) for pid, item in zip(product_ids, quantities, strict=True)]
-    return _import(company, channel, items, read_at)
+    return _import_in_transaction(company, channel, items, read_at)
 
 
 @write_transaction
-def _import(
+def _import_in_transaction(
     company: Company,
     channel: SalesChannel,
     items: list[tuple[int, int]],
@@ -214,7 +214,7 @@ def channel_quantities_pull(
         if sync is not None:
             _finish_empty(sync, "the channel lists none of our SKUs")
         return None
-    return _import(company, channel, sorted(items.items()), read_at, sync)
+    return _import_in_transaction(company, channel, sorted(items.items()), read_at, sync)
 
 
 def _finish_empty(sync: ChannelSync, note: str) -> None:

@@ -84,7 +84,7 @@ def export_create(
         event_types=_clean_event_types(event_types or ()),
         warehouse_ids=_clean_warehouse_ids(company, warehouse_ids or ()),
     )
-    return _export_enqueue(
+    return _export_enqueue_in_transaction(
         company=company,
         user=user,
         kind=kind,
@@ -180,7 +180,7 @@ def _clean_warehouse_ids(company: Company, warehouse_ids: Sequence[int]) -> tupl
 
 
 @write_transaction
-def _export_enqueue(
+def _export_enqueue_in_transaction(
     *,
     company: Company,
     user: User | None,

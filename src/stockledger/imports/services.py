@@ -60,7 +60,7 @@ def import_upload(
     name, sha256, size = save_upload(upload, extension=fmt)
     if check_now is None:
         check_now = size <= settings.STOCKLEDGER_IMPORT_INLINE_BYTES
-    job = _import_create(
+    job = _import_create_in_transaction(
         company=company,
         user=user,
         kind=kind,
@@ -77,7 +77,9 @@ def import_upload(
 
 
 @write_transaction
-def _import_create(*, company, user, kind, fmt, original, name, sha256, size, enqueue) -> Import:
+def _import_create_in_transaction(
+    *, company, user, kind, fmt, original, name, sha256, size, enqueue
+) -> Import:
     from .tasks import check_import
 
     job = Import.objects.create(
@@ -196,11 +198,11 @@ def import_confirm(
             "confirm to apply it again",
             field="again",
         )
-    return _import_enqueue(job=job, earlier=earlier)
+    return _import_enqueue_in_transaction(job=job, earlier=earlier)
 
 
 @write_transaction
-def _import_enqueue(*, job: Import, earlier: Import | None) -> Import:
+def _import_enqueue_in_transaction(*, job: Import, earlier: Import | None) -> Import:
     from .tasks import apply_import
 
     claimed = Import.objects.filter(pk=job.pk, status=ImportStatus.READY).update(

@@ -210,7 +210,7 @@ def _new_only(company: Company, pending: Sequence[_Pending]) -> list[_Pending]:
 
 
 @write_transaction
-def _insert_chunk(
+def _insert_chunk_in_transaction(
     *, company: Company, pending: list[_Pending], user: User | None
 ) -> list[tuple[_Pending, str, int]]:
     """Write the chunk's new orders and their log rows in one transaction.
@@ -303,7 +303,7 @@ def _write(company: Company, chunk: list[_Pending], user: User | None) -> None:
         if not chunk:
             return
         try:
-            _record(_insert_chunk(company=company, pending=chunk, user=user))
+            _record(_insert_chunk_in_transaction(company=company, pending=chunk, user=user))
             return
         except IntegrityError:
             continue  # a concurrent import of one of these orders committed first: recheck
@@ -313,7 +313,7 @@ def _write(company: Company, chunk: list[_Pending], user: User | None) -> None:
     for p in _new_only(company, chunk):
         prefix = f"orders[{p.result.index}]"
         try:
-            _record(_insert_chunk(company=company, pending=[p], user=user))
+            _record(_insert_chunk_in_transaction(company=company, pending=[p], user=user))
         except IntegrityError:
             if _new_only(company, [p]):  # not a concurrent duplicate after all
                 log.exception("bulk order import: %s failed", prefix)

@@ -238,7 +238,7 @@ def order_import(
         return existing, False
     resolved = _resolve(company, cleaned)
     try:
-        return _order_insert(
+        return _order_insert_in_transaction(
             company=company,
             channel=channel,
             order_number=order_number,
@@ -257,7 +257,7 @@ def order_import(
 
 
 @write_transaction
-def _order_insert(
+def _order_insert_in_transaction(
     *,
     company: Company,
     channel: SalesChannel,
