@@ -6,6 +6,9 @@ save / update_or_create / _raw_delete on anything derived from LogEntry (its man
 querysets, the log selectors, or a name assigned from them), raw SQL that updates, deletes,
 truncates or alters `ledger_logentry` outside the trigger definitions, and rows created
 anywhere but the ledger's writer (`ledger_record`).
+
+Stock rows likewise: only the ledger (ledger_record and its stock book) creates, changes or
+deletes them, through the ORM or in SQL naming their table.
 """
 
 from __future__ import annotations
@@ -30,6 +33,56 @@ RAW_SQL = re.compile(
 )
 
 
+# The ledger modules, the one place stock rows are created and changed (the stock book's
+# UPDATE, the rows ledger_record adds for a new product and warehouse).
+STOCK_WRITERS = "ledger/"
+STOCK_SQL = re.compile(r"\b(insert\s+into|update|delete\s+from)\s+\"?warehouses_stock\b", re.I)
+STOCK_SQL_HEAD = re.compile(r"\b(insert\s+into|update|delete\s+from)\s+\"?$", re.I)
+
+
+def _mentions_stock(node: ast.AST, tainted: set[str]) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and (sub.id == "Stock" or sub.id in tainted):
+            return True
+        if isinstance(sub, ast.Attribute) and sub.attr == "Stock":
+            return True
+    return False
+
+
+def _stock_sql(node: ast.JoinedStr) -> bool:
+    """An f-string that writes to the table a formatted value names through Stock
+    (f"UPDATE {qn(Stock._meta.db_table)} SET ...")."""
+    for head, value in zip(node.values, node.values[1:], strict=False):
+        if (
+            isinstance(head, ast.Constant)
+            and isinstance(head.value, str)
+            and STOCK_SQL_HEAD.search(head.value)
+            and isinstance(value, ast.FormattedValue)
+            and _mentions_stock(value, set())
+        ):
+            return True
+    return False
+
+
+def stock_findings(source: str, relative: str) -> list[str]:
+    if relative.startswith(STOCK_WRITERS):
+        return []
+    tree = ast.parse(source)
+    tainted = _tainted_names(tree, _mentions_stock)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method = node.func.attr
+            if method in MUTATORS | CREATORS and _mentions_stock(node.func.value, tainted):
+                found.append(f"{relative}:{node.lineno}: .{method}() of stock rows")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if STOCK_SQL.search(node.value):
+                found.append(f"{relative}:{node.lineno}: SQL that changes warehouses_stock")
+        if isinstance(node, ast.JoinedStr) and _stock_sql(node):
+            found.append(f"{relative}:{node.lineno}: SQL that changes warehouses_stock")
+    return found
+
+
 def _mentions_log(node: ast.AST, tainted: set[str]) -> bool:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and (sub.id == "LogEntry" or sub.id in tainted):
@@ -47,8 +100,9 @@ def _mentions_log(node: ast.AST, tainted: set[str]) -> bool:
     return False
 
 
-def _tainted_names(tree: ast.AST) -> set[str]:
-    """Names (variables, attributes) assigned from something derived from the log."""
+def _tainted_names(tree: ast.AST, mentions=_mentions_log) -> set[str]:
+    """Names (variables, attributes) assigned from something derived from the log (or what
+    `mentions` says)."""
     tainted: set[str] = set()
     changed = True
     while changed:  # to a fixed point: qs = log_entries(...); page = qs.filter(...)
@@ -65,7 +119,7 @@ def _tainted_names(tree: ast.AST) -> set[str]:
                 targets, value = [node.optional_vars], node.context_expr
             elif isinstance(node, ast.comprehension):
                 targets, value = [node.target], node.iter
-            if value is None or not _mentions_log(value, tainted):
+            if value is None or not mentions(value, tainted):
                 continue
             for target in targets:
                 for sub in ast.walk(target):
@@ -149,6 +203,49 @@ def test_the_check_leaves_reads_and_other_models_alone():
         "entry = LogEntry.__new__(LogEntry)\nentry.__dict__.update(values)\n"
     )
     assert findings(clean, WRITERS[0]) == []
+
+
+def test_no_code_under_src_outside_the_ledger_writes_stock_rows():
+    scanned = 0
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC).as_posix()
+        if "/migrations/" in f"/{relative}":
+            continue
+        found += stock_findings(path.read_text(encoding="utf-8"), relative)
+        scanned += 1
+    assert scanned > 50
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "Stock.objects.filter(pk=1).update(physical_on_hand=2)",
+        "Stock.objects.create(product=p, warehouse=w)",
+        "Stock.objects.bulk_create(rows)",
+        "Stock.objects.filter(warehouse=w).delete()",
+        "row = Stock.objects.get(pk=1)\nrow.physical_on_hand = 3\nrow.save()",
+        "Stock.objects.update_or_create(product=p, warehouse=w)",
+        "models.Stock.objects.filter(pk=1).update(committed=0)",
+        "cursor.execute('UPDATE warehouses_stock SET committed = 0')",
+        'cursor.execute(f"UPDATE {qn(Stock._meta.db_table)} SET committed = 0")',
+        'cursor.execute(f"INSERT INTO {Stock._meta.db_table} (id) VALUES (1)")',
+    ],
+)
+def test_the_stock_check_finds_each_way_of_writing_stock_rows(snippet):
+    assert stock_findings(snippet, "orders/services.py") != []
+
+
+def test_the_stock_check_leaves_reads_and_the_ledger_alone():
+    reads = (
+        "rows = Stock.objects.filter(warehouse=w).select_for_update().order_by('id')\n"
+        "held = rows.filter(committed=0).first()\n"
+        "cursor.execute(f'SELECT id FROM {Stock._meta.db_table}')\n"
+        "LogEntry.objects.filter(pk=1).exists()\n"
+    )
+    assert stock_findings(reads, "warehouses/services.py") == []
+    assert stock_findings("Stock.objects.bulk_create(rows)", "ledger/services.py") == []
 
 
 def test_no_api_operation_writes_to_a_log_path():
