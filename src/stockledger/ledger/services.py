@@ -147,8 +147,24 @@ def ledger_record(
         raise RuntimeError("ledger_record must run inside the service's transaction")
     if event_type not in _EVENT_TYPES:
         raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
-    now = timezone.now()
-    created_at = created_at or now
+    created_at = created_at or timezone.now()
+    common = _common_columns(common, channel=channel, user=user)
+    involved, kit_ids = _checked_products(company, lines)
+    book = _locked_book(company, involved, kit_ids)
+    entries = _event_entries(
+        book, company, lines, common, event_type, created_at, imported_at, user
+    )
+    if book.dirty:
+        # What channels should show may have changed: the worker writes it back (no I/O here).
+        channels_mark_dirty(company_id=company.id)
+    book.save()
+    return insert_entries(entries)
+
+
+def _common_columns(
+    common: dict[str, Any] | None, *, channel: Any, user: User | None
+) -> dict[str, Any]:
+    """The columns every row of the record shares: the caller's, then the cart's and user's."""
     common = dict(common or {})
     if channel is not None:
         common.setdefault("cart_type", channel.cart_type)
@@ -156,7 +172,12 @@ def ledger_record(
         common.setdefault("cart_name", channel.name)
     if user is not None:
         common.setdefault("user_name", user.get_username())
+    return common
 
+
+def _checked_products(company: Company, lines: Sequence[LogLine]) -> tuple[set[int], set[int]]:
+    """The ids of the products the lines name and of the kits among them; refuses another
+    company's product or warehouse, a stock change on a kit and one without a warehouse."""
     involved: set[int] = set()
     kit_ids: set[int] = set()
     for line in lines:
@@ -174,21 +195,40 @@ def ledger_record(
         if line.physical_change or line.committed_change:
             if line.warehouse is None:
                 raise InvalidInput("a stock change needs a warehouse", field="warehouse_id")
+    return involved, kit_ids
 
-    # Lock every product whose quantities this record reads, not only those it changes: a
-    # row that only records a fact (import, export, a kit's order line) must see the totals as
-    # of its place in the sequence, or replay would find it out of step with a concurrent
-    # change. Kits are read through their components, so those are locked too.
+
+def _locked_book(company: Company, involved: set[int], kit_ids: set[int]) -> StockBook:
+    """The stock of every product the record reads, loaded after locking them.
+
+    Every product whose quantities this record reads is locked, not only those it changes: a
+    row that only records a fact (import, export, a kit's order line) must see the totals as
+    of its place in the sequence, or replay would find it out of step with a concurrent
+    change. Kits are read through their components, so those are locked too."""
     book = StockBook(company, involved, load=False)
     component_ids = book.load_kits(kit_ids) if kit_ids else set()
     lock_products(company, involved | component_ids)
     book.reload(involved | component_ids)
+    return book
 
-    # First every line's change, each row taking its warehouse's quantities right after its
-    # line; then the product totals, once the whole event is applied: an event writing
-    # several rows of one product (a transfer's two rows, an MO consuming and producing one
-    # SKU, a kit next to its components) shows the same totals on each, never a state that
-    # did not exist.
+
+def _event_entries(
+    book: StockBook,
+    company: Company,
+    lines: Sequence[LogLine],
+    common: dict[str, Any],
+    event_type: EventType | str,
+    created_at: datetime,
+    imported_at: datetime | None,
+    user: User | None,
+) -> list[LogEntry]:
+    """The log rows of the record, applying each line to `book`.
+
+    First every line's change, each row taking its warehouse's quantities right after its
+    line; then the product totals, once the whole event is applied: an event writing
+    several rows of one product (a transfer's two rows, an MO consuming and producing one
+    SKU, a kit next to its components) shows the same totals on each, never a state that
+    did not exist."""
     entries: list[LogEntry] = []
     for _key, grouped in itertools.groupby(lines, key=lambda line: line.event):
         event_lines = list(grouped)
@@ -211,11 +251,7 @@ def ledger_record(
             values["committed"] = committed
             values["event_group"] = group
             entries.append(new_log_entry(values))
-    if book.dirty:
-        # What channels should show may have changed: the worker writes it back (no I/O here).
-        channels_mark_dirty(company_id=company.id)
-    book.save()
-    return insert_entries(entries)
+    return entries
 
 
 def _line_values(

@@ -223,6 +223,32 @@ def return_receive(
         .get(pk=return_order.pk)
     )
     rma_lines = {line.product_id: line for line in rma.lines.select_related("product")}
+    taken = _received_lines(company, rma, rma_lines, lines)
+    receipt = _receipt_create(company, rma, taken, received_at=received_at, user=user)
+    _lock_stock_holders(company, [rma_line.product for rma_line, _, _ in taken])
+    log_lines = _add_to_lines(rma, taken)
+    status = _status_of(list(rma_lines.values()))
+    if status != rma.status:
+        rma.status = status
+        rma.save(update_fields=["status"])
+    entries = ledger_record(
+        company=company,
+        event_type=EventType.RETURN_ORDER,
+        lines=log_lines,
+        created_at=received_at,
+        user=user,
+    )
+    return receipt, entries
+
+
+def _received_lines(
+    company: Company,
+    rma: ReturnOrder,
+    rma_lines: dict[int, ReturnLine],
+    lines: Sequence[Mapping[str, Any]],
+) -> list[tuple[ReturnLine, int, int]]:
+    """[(RMA line, received, restocked)] of a receipt's request lines, checked against the
+    RMA's totals so far (InvalidInput naming the line's field)."""
     taken: list[tuple[ReturnLine, int, int]] = []
     seen: set[int] = set()
     for i, line in enumerate(clean_lines(lines)):
@@ -245,26 +271,44 @@ def return_receive(
         restocked = clean_quantity(
             line.get("restocked_quantity"), field=f"{where}.restocked_quantity", minimum=0
         )
-        if received == 0 and restocked == 0:
-            raise InvalidInput(
-                "receive or restock at least one unit", field=f"{where}.received_quantity"
-            )
-        total_received = rma_line.received_quantity + received
-        if total_received > rma_line.expected_quantity:
-            raise InvalidInput(
-                f"RMA {rma.number} expects {rma_line.expected_quantity} of {product.sku} and "
-                f"{rma_line.received_quantity} arrived before; cannot receive {received} more",
-                field=f"{where}.received_quantity",
-            )
-        if rma_line.restocked_quantity + restocked > total_received:
-            raise InvalidInput(
-                f"restocked cannot exceed received: {total_received} of {product.sku} received "
-                f"on RMA {rma.number}, {rma_line.restocked_quantity} restocked before; cannot "
-                f"restock {restocked} more",
-                field=f"{where}.restocked_quantity",
-            )
+        _check_receivable(rma, rma_line, received, restocked, where=where)
         taken.append((rma_line, received, restocked))
+    return taken
 
+
+def _check_receivable(
+    rma: ReturnOrder, rma_line: ReturnLine, received: int, restocked: int, *, where: str
+) -> None:
+    """Refuse a line of zeros, received past expected and restocked past received."""
+    sku = rma_line.product.sku
+    if received == 0 and restocked == 0:
+        raise InvalidInput(
+            "receive or restock at least one unit", field=f"{where}.received_quantity"
+        )
+    total_received = rma_line.received_quantity + received
+    if total_received > rma_line.expected_quantity:
+        raise InvalidInput(
+            f"RMA {rma.number} expects {rma_line.expected_quantity} of {sku} and "
+            f"{rma_line.received_quantity} arrived before; cannot receive {received} more",
+            field=f"{where}.received_quantity",
+        )
+    if rma_line.restocked_quantity + restocked > total_received:
+        raise InvalidInput(
+            f"restocked cannot exceed received: {total_received} of {sku} received "
+            f"on RMA {rma.number}, {rma_line.restocked_quantity} restocked before; cannot "
+            f"restock {restocked} more",
+            field=f"{where}.restocked_quantity",
+        )
+
+
+def _receipt_create(
+    company: Company,
+    rma: ReturnOrder,
+    taken: list[tuple[ReturnLine, int, int]],
+    *,
+    received_at: datetime,
+    user: User | None,
+) -> ReturnReceipt:
     receipt = ReturnReceipt.objects.create(
         company=company, return_order=rma, received_at=received_at, user=user
     )
@@ -277,7 +321,11 @@ def return_receive(
         )
         for rma_line, received, restocked in taken
     )
-    _lock_stock_holders(company, [rma_line.product for rma_line, _, _ in taken])
+    return receipt
+
+
+def _add_to_lines(rma: ReturnOrder, taken: list[tuple[ReturnLine, int, int]]) -> list[LogLine]:
+    """Add the receipt to its RMA lines' totals; return the log lines it makes."""
     log_lines = []
     for rma_line, received, restocked in taken:
         rma_line.received_quantity += received
@@ -295,15 +343,4 @@ def return_receive(
             restocked=restocked,
             note=note,
         )
-    status = _status_of(list(rma_lines.values()))
-    if status != rma.status:
-        rma.status = status
-        rma.save(update_fields=["status"])
-    entries = ledger_record(
-        company=company,
-        event_type=EventType.RETURN_ORDER,
-        lines=log_lines,
-        created_at=received_at,
-        user=user,
-    )
-    return receipt, entries
+    return log_lines
