@@ -34,8 +34,8 @@ run: install
 # mypy (django-stubs) checks src/: a baseline everywhere, strict for core and ledger
 # (pyproject.toml [tool.mypy]); its cache in .mypy_cache makes a second run a few seconds.
 lint: install
-	$(BIN)/ruff check src tests $(wildcard bench)
-	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench) $(wildcard tools)
+	$(BIN)/ruff format --check src tests $(wildcard bench) $(wildcard tools)
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/mypy $(BIN)/mypy
 
 check: install
@@ -161,7 +161,7 @@ bench: install bench-deps store-deps
 	PG_URL=$(PG_URL) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 screenshots: install browser-deps
-	$(BIN)/python -m stockledger.web.screenshots docs/screenshots
+	$(BIN)/python tools/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) var build/client build/client.new build/client.log

@@ -34,7 +34,8 @@ class User(AbstractUser):
 
 
 class CompanyScoped(models.Model):
-    """Base for everything a company owns: queries go through `for_company`."""
+    """Base for everything a company owns: a lookup by id goes through
+    `core.tenancy.get_for_company`, so another company's id is a 404."""
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")
 

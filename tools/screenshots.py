@@ -1,6 +1,6 @@
 """`make screenshots`: serve the demo data and take a PNG of each major page.
 
-    python -m stockledger.web.screenshots docs/screenshots
+    python tools/screenshots.py docs/screenshots
 
 Starts `stockledger serve --demo-if-empty` (with its job worker) on a free port with a
 temporary STOCKLEDGER_HOME and SQLite, signs in with the demo login and drives Debian's
