@@ -214,6 +214,8 @@ def test_sqlite_keeps_one_plain_log_table(db):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite only (runs in the SQLite pass)")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE 'ledger_logentry%'")
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ledger_logentry%'"
+        )
         assert [name for (name,) in cursor.fetchall()] == ["ledger_logentry"]
     assert partitions.ensure_log_partitions() == []
