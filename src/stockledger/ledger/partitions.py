@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,13 @@ def _bound(month: date) -> str:
     return f"'{month.isoformat()} 00:00:00+00'"
 
 
-def is_partitioned(cursor) -> bool:
+def is_partitioned(cursor: CursorWrapper) -> bool:
     cursor.execute("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", [TABLE])
     row = cursor.fetchone()
     return row is not None and row[0] == "p"
 
 
-def partitions(cursor) -> list[str]:
+def partitions(cursor: CursorWrapper) -> list[str]:
     """The log's partitions (names), oldest month first, the default last."""
     cursor.execute(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
@@ -71,7 +72,7 @@ def partitions(cursor) -> list[str]:
     return sorted(names, key=lambda name: name == DEFAULT_PARTITION)
 
 
-def create_partitions(cursor, *, first: date, last: date) -> list[str]:
+def create_partitions(cursor: CursorWrapper, *, first: date, last: date) -> list[str]:
     """Create the monthly partitions from `first` to `last` (months, inclusive) that do not
     exist yet, and the default partition. Run inside a transaction; returns what it made.
 

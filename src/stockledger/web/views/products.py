@@ -152,7 +152,7 @@ def _channel_rows(product: Product) -> list[ChannelRow]:
             ChannelRow(
                 channel,
                 written.get(channel.id),
-                imports.get(last_import.get(channel.id, (None, None))[0]),
+                imports.get(last_import[channel.id][0]) if channel.id in last_import else None,
                 would,
             )
         )
