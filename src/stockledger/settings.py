@@ -264,6 +264,8 @@ STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS = float(
 STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
     os.environ.get("STOCKLEDGER_EXPORT_THROTTLE_SECONDS", "0")
 )
+# PostgreSQL: the worker keeps this month and this many months ahead as log partitions.
+STOCKLEDGER_LOG_PARTITIONS_AHEAD = int(os.environ.get("STOCKLEDGER_LOG_PARTITIONS_AHEAD", "3"))
 
 # Spreadsheet imports: uploaded files (owner-only), the largest accepted, and the size under
 # which a file is checked while the upload request waits (larger ones are checked by a worker).

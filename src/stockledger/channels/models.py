@@ -92,7 +92,7 @@ class ChannelWarehouse(CompanyScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "warehouse"], name="channels_writeback_warehouse_once"
+                fields=["company", "channel", "warehouse"], name="channels_writeback_warehouse_once"
             )
         ]
 
@@ -109,9 +109,11 @@ class ChannelLocation(CompanyScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "warehouse"], name="channels_location_per_warehouse"
+                fields=["company", "channel", "warehouse"], name="channels_location_per_warehouse"
             ),
-            models.UniqueConstraint(fields=["channel", "location"], name="channels_location_once"),
+            models.UniqueConstraint(
+                fields=["company", "channel", "location"], name="channels_location_once"
+            ),
         ]
 
 
@@ -131,7 +133,9 @@ class WritebackRule(CompanyScoped):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel", "product"], name="channels_rule_per_sku")
+            models.UniqueConstraint(
+                fields=["company", "channel", "product"], name="channels_rule_per_sku"
+            )
         ]
 
 
@@ -185,7 +189,9 @@ class ChannelSkuState(CompanyScoped):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel", "product"], name="channels_state_per_sku")
+            models.UniqueConstraint(
+                fields=["company", "channel", "product"], name="channels_state_per_sku"
+            )
         ]
 
 
@@ -224,7 +230,7 @@ class InboundWebhook(CompanyScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "kind", "delivery_id"], name="channels_inbound_once"
+                fields=["company", "channel", "kind", "delivery_id"], name="channels_inbound_once"
             )
         ]
 
@@ -241,7 +247,7 @@ class ExternalOrder(CompanyScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "external_id"], name="channels_external_order_once"
+                fields=["company", "channel", "external_id"], name="channels_external_order_once"
             )
         ]
 
@@ -270,7 +276,9 @@ class ChannelSchedule(CompanyScoped):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["channel", "kind"], name="channels_schedule_once")
+            models.UniqueConstraint(
+                fields=["company", "channel", "kind"], name="channels_schedule_once"
+            )
         ]
         indexes = [models.Index(fields=["next_run_at"], name="channels_schedule_due")]
 

@@ -498,7 +498,7 @@ def _keep_last_written(
                 for product_id, quantity in written
             ],
             suffix=(
-                " ON CONFLICT (channel_id, product_id) DO UPDATE SET "
+                " ON CONFLICT (company_id, channel_id, product_id) DO UPDATE SET "
                 "last_written = excluded.last_written, "
                 "last_written_at = excluded.last_written_at, sync_id = excluded.sync_id"
             ),

@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def maintenance_loop(stop: threading.Event) -> None:
-    """A worker's housekeeping: reap now and every few seconds, clean up hourly."""
+    """A worker's housekeeping: reap now and every few seconds, clean up hourly, and create
+    the log's monthly partitions ahead (hourly; PostgreSQL)."""
+    from stockledger.ledger.partitions import log_partitions_now_and_then
+
     interval = settings.STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS
     try:
         while True:
@@ -25,6 +28,7 @@ def maintenance_loop(stop: threading.Event) -> None:
                 close_old_connections()
                 reap_stale_exports()
                 cleanup_exports_now_and_then()
+                log_partitions_now_and_then()
             except Exception:
                 log.exception("export maintenance failed; trying again in %s s", interval)
             if stop.wait(interval):

@@ -38,7 +38,7 @@ class Order(CompanyScoped):
         constraints = [
             # The idempotency of imports: a channel's order number is imported once.
             models.UniqueConstraint(
-                fields=["channel", "order_number"], name="orders_order_once_per_channel"
+                fields=["company", "channel", "order_number"], name="orders_order_once_per_channel"
             )
         ]
         indexes = [

@@ -87,7 +87,8 @@ class GoodsReceipt(CompanyScoped):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["purchase_order", "number"], name="purchasing_receipt_number_once"
+                fields=["company", "purchase_order", "number"],
+                name="purchasing_receipt_number_once",
             )
         ]
 

@@ -39,7 +39,9 @@ class Stock(CompanyScoped):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["product", "warehouse"], name="warehouses_stock_once")
+            models.UniqueConstraint(
+                fields=["company", "product", "warehouse"], name="warehouses_stock_once"
+            )
         ]
 
     @property

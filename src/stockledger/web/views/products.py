@@ -128,13 +128,20 @@ def _channel_rows(product: Product) -> list[ChannelRow]:
     recent = (
         LogEntry.objects.filter(product=product)
         .order_by("-created_at", "-id")
-        .values_list("id", "event_type", "cart_id")[:RECENT_ROWS]
+        .values_list("id", "event_type", "cart_id", "recorded_at")[:RECENT_ROWS]
     )
-    last_import: dict[int, int] = {}
-    for pk, event_type, cart_id in recent:
+    last_import: dict[int, tuple[int, object]] = {}
+    for pk, event_type, cart_id, recorded_at in recent:
         if event_type == EventType.IMPORT.value and cart_id is not None:
-            last_import.setdefault(cart_id, pk)
-    imports = LogEntry.objects.in_bulk(list(last_import.values()))
+            last_import.setdefault(cart_id, (pk, recorded_at))
+    # By the primary key (id, recorded_at): on PostgreSQL only the months holding them are read.
+    imports = {
+        entry.pk: entry
+        for entry in LogEntry.objects.filter(
+            id__in=[pk for pk, _ in last_import.values()],
+            recorded_at__in=[at for _, at in last_import.values()],
+        )
+    }
     rows = []
     for channel in channels:
         would: WritebackLine | None
@@ -145,7 +152,7 @@ def _channel_rows(product: Product) -> list[ChannelRow]:
             ChannelRow(
                 channel,
                 written.get(channel.id),
-                imports.get(last_import.get(channel.id)),
+                imports.get(last_import[channel.id][0]) if channel.id in last_import else None,
                 would,
             )
         )
