@@ -6,4 +6,10 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
+        from django_tasks.signals import task_enqueued
+
         from . import db_setup  # noqa: F401  (connection hooks)
+        from .wake import on_task_enqueued
+
+        # Wake the worker when a job is enqueued (NOTIFY / the serve pipe; core/wake.py).
+        task_enqueued.connect(on_task_enqueued, dispatch_uid="stockledger-wake-worker")

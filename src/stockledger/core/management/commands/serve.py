@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 
 def proxy_options(trusted: str) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class Command(BaseCommand):
 
         from stockledger.core.models import Company
         from stockledger.core.static import collect_static_if_changed
+        from stockledger.core.wake import WAKE_FD_ENV, wake_pipe
 
         call_command("migrate", interactive=False, verbosity=0)
         # Hashed, compressed static files for WhiteNoise (skipped when nothing changed).
@@ -78,7 +80,17 @@ class Command(BaseCommand):
 
         worker = None
         if not no_worker:
-            worker = subprocess.Popen([sys.executable, "-m", "stockledger.cli", "worker"])
+            # On SQLite the web process wakes its worker through a pipe when it enqueues a
+            # job (PostgreSQL uses LISTEN/NOTIFY, which needs no pipe): core/wake.py.
+            env, pass_fds = None, ()
+            if connection.vendor == "sqlite":
+                read_fd, _ = wake_pipe()
+                env, pass_fds = {**os.environ, WAKE_FD_ENV: str(read_fd)}, (read_fd,)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "stockledger.cli", "worker"], env=env, pass_fds=pass_fds
+            )
+            if pass_fds:
+                os.close(pass_fds[0])
 
         def stop(*_: object) -> None:
             if worker and worker.poll() is None:

@@ -1,0 +1,141 @@
+"""A new export wakes an idle `stockledger worker` at once: LISTEN/NOTIFY on PostgreSQL, the
+pipe `stockledger serve` hands its worker on SQLite (core/wake.py). The worker polls only
+every 30 s here, so an export finished within a few seconds was picked up by the wake-up."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection, transaction
+
+from stockledger.core import wake
+from stockledger.exports.tasks import run_export
+
+from .conftest import T0
+
+ROOT = Path(__file__).resolve().parents[2]
+POLL = 30.0
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def idle_worker(exports_dir, tmp_path):
+    """A worker polling every 30 s, woken the way this engine wakes it, and its log."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.exports.worker_settings",
+        "STOCKLEDGER_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+        "STOCKLEDGER_EXPORTS_DIR": str(exports_dir),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    pass_fds = ()
+    if connection.vendor == "sqlite":  # what `stockledger serve` does for its worker
+        read_fd, write_fd = wake.wake_pipe()
+        env[wake.WAKE_FD_ENV] = str(read_fd)
+        pass_fds = (read_fd,)
+    log_path = tmp_path / "worker.log"
+    log = open(log_path, "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stockledger.cli", "worker", "--interval", str(POLL)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        pass_fds=pass_fds,
+    )
+    if pass_fds:
+        os.close(pass_fds[0])
+    yield process, log_path
+    process.kill()
+    process.wait(timeout=30)
+    log.close()
+    if pass_fds:
+        wake.set_wake_writer(None)
+        os.close(write_fd)
+
+
+def wait_for(condition, *, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_idle_worker_runs_a_new_export_without_waiting_for_its_poll(
+    api, warehouses, product_factory, add_rows, idle_worker
+):
+    process, log_path = idle_worker
+    widget = product_factory("WAKE-1")
+    add_rows(widget, warehouses[0], 50, start=T0)
+    # The worker has polled once (nothing to do) and is in its 30 s pause.
+    wait_for(
+        lambda: b"worker: waiting for jobs" in log_path.read_bytes(),
+        timeout=60,
+        what="the worker to go idle",
+    )
+    expected = "LISTEN stockledger_tasks" if connection.vendor == "postgresql" else "pipe"
+    assert expected in log_path.read_text()
+    time.sleep(0.5)
+
+    for _ in range(2):  # and again after its first job: each enqueue wakes it
+        started = time.monotonic()
+        export_id = api.post("/exports", {"product_id": widget.id}).json()["id"]
+        data = wait_for(
+            lambda i=export_id: (
+                (d := api.get(f"/exports/{i}").json())["status"] == "complete" and d
+            ),
+            timeout=POLL / 3,
+            what="the woken worker to finish the export",
+        )
+        assert data["rows"] == 50
+        assert time.monotonic() - started < POLL / 3
+        assert process.poll() is None
+
+
+def test_the_wake_up_comes_with_the_commit_and_never_for_a_rolled_back_job(monkeypatch):
+    """NOTIFY is sent in the enqueuing transaction (delivered at commit); the pipe is written
+    on commit: a worker never wakes to a job it cannot see yet, nor for one rolled back."""
+    fds = ()
+    if connection.vendor == "sqlite":
+        fds = wake.wake_pipe()
+        monkeypatch.setenv(wake.WAKE_FD_ENV, str(fds[0]))
+    waiter = wake.Waiter()
+    try:
+        assert waiter.kind == ("listen" if connection.vendor == "postgresql" else "pipe")
+        assert waiter.wait(0.05) is False  # (and the listener is connected)
+
+        class Rollback(Exception):
+            pass
+
+        with pytest.raises(Rollback), transaction.atomic():
+            run_export.enqueue(1, 1)
+            raise Rollback
+        assert waiter.wait(0.5) is False
+
+        with transaction.atomic():
+            run_export.enqueue(1, 1)
+            assert waiter.wait(0.5) is False  # not yet committed
+        assert waiter.wait(10) is True
+    finally:
+        waiter.close()
+        wake.set_wake_writer(None)
+        for fd in fds:
+            os.close(fd)
+
+
+def test_a_worker_started_alone_on_sqlite_polls(monkeypatch):
+    """Without the pipe (a worker started by hand) the SQLite waiter sleeps its interval."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL workers always LISTEN")
+    monkeypatch.delenv(wake.WAKE_FD_ENV, raising=False)
+    waiter = wake.Waiter()
+    assert waiter.kind == "poll" and "polling" in waiter.describe()
+    started = time.monotonic()
+    assert waiter.wait(0.05) is False
+    assert time.monotonic() - started >= 0.05
