@@ -45,6 +45,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", help="PostgreSQL database name (default sl_bench_<size>)")
     parser.add_argument("--drop", action="store_true", help="drop the databases when done")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is not met")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run each measurement under cProfile: top functions printed, stats in out/",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -141,12 +146,30 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def profiled(fn, ctx, name: str):
+    """`fn(ctx)` under cProfile (product and reference both: read them by function)."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    results = profile.runcall(fn, ctx)
+    path = ctx.out_dir / f"{name}.prof"
+    profile.dump_stats(path)
+    print(f"profile of {name} on {ctx.engine}: {path}")
+    stats = pstats.Stats(profile).strip_dirs()
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    return results
+
+
 def child_command(args: argparse.Namespace, engine: str, *, fresh: bool | None = None) -> list:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--engine", engine]
     cmd += ["--size", args.size, "--results", str(args.results), "--home", str(args.home.parent)]
     cmd += ["--database", args.database]
     if args.only:
         cmd += ["--only", ",".join(args.only)]
+    if args.profile:
+        cmd.append("--profile")
     if args.fresh if fresh is None else fresh:
         cmd.append("--fresh")
     return cmd
@@ -204,7 +227,7 @@ def child(args: argparse.Namespace) -> int:
             continue
         started = time.perf_counter()
         try:
-            results = fn(ctx)
+            results = profiled(fn, ctx, name) if args.profile else fn(ctx)
         except Exception:  # noqa: BLE001 - one broken measurement must not hide the others
             traceback.print_exc()
             print(f"FAILED: {name} on {engine}", flush=True)

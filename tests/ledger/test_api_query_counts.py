@@ -14,7 +14,7 @@ ON_HAND_QUERIES = {
     "auth": 1,  # token + user + company, one query
     "lookup": 1,  # product and warehouse, one query
 }
-LOG_PAGE_QUERIES = 3  # token+user+company, the product, the page
+LOG_PAGE_QUERIES = 2  # token+user+company, the page (its rows prove the product is ours)
 TOKENS = ApiToken._meta.db_table
 
 
@@ -73,6 +73,16 @@ def test_a_log_page_runs_the_same_queries_with_a_short_or_long_log(api, company,
     assert len(page["items"]) == 50 and page["next_cursor"]
     deep, _ = _log_queries(api, product.id, {"limit": 50, "cursor": page["next_cursor"]})
     assert len(short) == len(long) == len(deep) == LOG_PAGE_QUERIES
+
+
+def test_an_empty_log_page_checks_the_product_is_the_companys(api, other_api, product_factory):
+    empty = product_factory("EMPTY-1")
+    _log_queries(api, empty.id, {"limit": 50})  # the token's first use writes last_used_at
+    queries, page = _log_queries(api, empty.id, {"limit": 50})
+    assert page == {"items": [], "next_cursor": None}
+    assert len(queries) == LOG_PAGE_QUERIES + 1  # the product, for the 404 below
+    assert other_api.get(f"/products/{empty.id}/log").status_code == 404
+    assert api.get("/products/999999999/log").status_code == 404
 
 
 def test_an_idempotent_post_looks_the_token_up_once(api, busy):

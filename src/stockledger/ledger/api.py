@@ -2,13 +2,15 @@
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
 import orjson
-from django.db import connection
+from django.db import connection, connections
+from django.db import router as db_router
 from django.http import HttpResponse
+from django.utils.dateparse import parse_datetime
 from ninja import Field, Query, Router, Schema
 from pydantic import model_validator
 
@@ -251,6 +253,33 @@ def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
 def product_log(
     request: CompanyRequest, product_id: int, filters: Query[LogFilters]
 ) -> HttpResponse:
+    cursor = decode_cursor(filters.cursor)
+    newest_first = filters.order == "desc"
+    unfiltered = not (
+        filters.event_type
+        or filters.warehouse_id
+        or filters.cart_id
+        or filters.reason
+        or filters.since
+        or filters.until
+    )
+    if unfiltered and abs(product_id) < 2**63:
+        # The page a product screen and most clients ask for: one fixed query, and no
+        # product query when the page has rows (rows of this company and product prove it
+        # exists here); an empty page still answers 404 for another company's product.
+        items, next_key = plain_log_page(
+            company_id=request.company.id,
+            product_id=product_id,
+            limit=filters.limit,
+            cursor=cursor,
+            newest_first=newest_first,
+        )
+        if not items:
+            get_for_company(Product, request.company, product_id, label="product")
+        return HttpResponse(
+            orjson.dumps({"items": items, "next_cursor": encode_cursor(next_key)}),
+            content_type="application/json; charset=utf-8",
+        )
     product = get_for_company(Product, request.company, product_id, label="product")
     qs = log_entries(
         company=request.company,
@@ -265,8 +294,8 @@ def product_log(
     rows, next_key = log_page(
         qs,
         limit=filters.limit,
-        cursor=decode_cursor(filters.cursor),
-        newest_first=filters.order == "desc",
+        cursor=cursor,
+        newest_first=newest_first,
         fields=_PAGE_FIELDS,
     )
     # Pre-encoded: the documented response schema (LogPageOut) stays in the OpenAPI.
@@ -274,3 +303,85 @@ def product_log(
         log_page_json(rows, encode_cursor(next_key)),
         content_type="application/json; charset=utf-8",
     )
+
+
+@cache
+def _plain_page_sql(vendor: str, newest_first: bool, keyed: bool) -> str:
+    """The unfiltered page as fixed SQL (compiled once, not per request). On SQLite the
+    timestamps are read as their stored text (no converter call per cell; see
+    `_sqlite_json_datetime`)."""
+    qn = connection.ops.quote_name
+    columns = []
+    for name in _PAGE_FIELDS:
+        column = qn(LogEntry._meta.get_field(name).column)
+        if vendor == "sqlite" and name in ("created_at", "imported_at", "recorded_at"):
+            column = f"CAST({column} AS TEXT)"
+        columns.append(column)
+    sign, direction = ("<", "DESC") if newest_first else (">", "ASC")
+    where = f"{qn('company_id')} = %s AND {qn('product_id')} = %s"
+    if keyed:  # (created_at, id) beyond the cursor, bounding the index range on created_at
+        where += (
+            f" AND {qn('created_at')} {sign}= %s"
+            f" AND ({qn('created_at')} {sign} %s OR {qn('id')} {sign} %s)"
+        )
+    return (
+        f"SELECT {', '.join(columns)} FROM {qn(LogEntry._meta.db_table)} WHERE {where} "
+        f"ORDER BY {qn('created_at')} {direction}, {qn('id')} {direction} LIMIT %s"
+    )
+
+
+def _sqlite_json_datetime(text: str) -> str:
+    """A timestamp as SQLite holds it (UTC, `YYYY-MM-DD HH:MM:SS[.ffffff]`) in the JSON
+    renderer's format (`_json_datetime` of the same value): milliseconds, `Z`."""
+    if len(text) == 26 and text[10] == " ":
+        return f"{text[:10]}T{text[11:23]}Z"
+    if len(text) == 19 and text[10] == " ":
+        return f"{text[:10]}T{text[11:]}Z"
+    return _json_datetime(parse_datetime(text).replace(tzinfo=UTC))
+
+
+_BOOLEANS = tuple(i for i, k in enumerate(_PAGE_KEYS) if k in ("went_negative", "channel_differs"))
+_AT, _ID = _PAGE_KEYS.index("created_at"), _PAGE_KEYS.index("sequence")
+
+
+def plain_log_page(
+    *, company_id: int, product_id: int, limit: int, cursor, newest_first: bool
+) -> tuple[list[dict], tuple[datetime, int] | None]:
+    """One unfiltered page of a product's log as LogEntryOut dicts, and the next key: the
+    same rows, order and values as `log_page` over `log_entries` with `_page_row`."""
+    db = connections[db_router.db_for_read(LogEntry)]
+    sql = _plain_page_sql(db.vendor, newest_first, cursor is not None)
+    params: list = [company_id, product_id]
+    if cursor is not None:
+        at = cursor[0]
+        if db.vendor == "sqlite":
+            at = db.ops.adapt_datetimefield_value(at)
+        params += [at, at, cursor[1]]
+    params.append(limit + 1)
+    with db.cursor() as c:
+        c.execute(sql, params)
+        rows = c.fetchall()
+    more = len(rows) > limit
+    if more:
+        rows = rows[:limit]
+    sqlite = db.vendor == "sqlite"
+    convert = _sqlite_json_datetime if sqlite else _json_datetime
+    items = []
+    for row in rows:
+        values = list(row)
+        for i in _PAGE_TIMESTAMPS:
+            if values[i] is not None:
+                values[i] = convert(values[i])
+        if sqlite:  # SQLite answers 0/1
+            for i in _BOOLEANS:
+                if values[i] is not None:
+                    values[i] = bool(values[i])
+        items.append(dict(zip(_PAGE_KEYS, values, strict=True)))
+    next_key = None
+    if more:
+        last = rows[-1]
+        at = last[_AT]
+        if sqlite:
+            at = parse_datetime(at).replace(tzinfo=UTC)
+        next_key = (at, last[_ID])
+    return items, next_key
