@@ -176,7 +176,14 @@ def upsert_results(path: Path, results: list[Result]) -> None:
     entries = [e for e in entries if (e["name"], e["engine"]) not in fresh]
     entries += [r.entry() for r in results]
     order = {name: i for i, name in enumerate(MEASUREMENT_ORDER)}
-    entries.sort(key=lambda e: (order.get(e["name"], 99), ENGINES.index(e["engine"])))
+    # export_latency writes export_latency_2k and _20k: sorted with their measurement.
+    entries.sort(
+        key=lambda e: (
+            order.get(e["name"], order.get(e["name"].rsplit("_", 1)[0], 99)),
+            e["name"],
+            ENGINES.index(e["engine"]),
+        )
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(entries, indent=2) + "\n")
@@ -204,6 +211,9 @@ MEASUREMENT_ORDER = (
     "api_adjustments",
     "api_orders",
     "api_log_page",
+    "http_adjustments",
+    "http_orders",
+    "export_latency",
     "concurrent_writers",
     "vendure_sync",
 )

@@ -6,6 +6,7 @@ from . import (
     http_paths,
     imports,
     orders_bulk,
+    serve_paths,
     stock_on_date,
     vendure_sync,
     writes,
@@ -25,6 +26,9 @@ MEASUREMENTS = {
     "api_adjustments": (api_paths.api_adjustments, BOTH),
     "api_orders": (api_paths.api_orders, BOTH),
     "api_log_page": (api_paths.api_log_page, BOTH),
+    "http_adjustments": (serve_paths.http_adjustments, BOTH),
+    "http_orders": (serve_paths.http_orders, BOTH),
+    "export_latency": (serve_paths.export_latency, BOTH),
     # One hot SKU under 8 writers is a PostgreSQL question: SQLite has one writer at a time.
     "concurrent_writers": (writes.concurrent_writers, ("postgresql",)),
     # A real Vendure store beside (it needs the PostgreSQL server itself): run once.

@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         and (
             not args.only
             or e["name"] in args.only
+            or e["name"].rsplit("_", 1)[0] in args.only  # export_latency_2k, _20k
             or e["name"].split("_")[0] + "_sync" in args.only
         )
     ]
