@@ -260,7 +260,8 @@ def export_latency(ctx: Context) -> list[Result]:
     client = ctx.http(worker=True)
     repeats = max(3, ctx.sizes.rounds * 3)
     results = []
-    for rows in (2_000, 20_000):
+    # A typical product's log; the tiny size (the harness test) only checks the shape.
+    for rows in (200,) if ctx.sizes.label == "tiny" else (2_000, 20_000):
         product, n = _export_product(ctx, rows)
         _one_export(ctx, client, product.id)  # warm: the worker's first job imports its code
         steps: list[dict[str, float]] = []
@@ -275,7 +276,7 @@ def export_latency(ctx: Context) -> list[Result]:
         wake95 = percentile([s["wake"] for s in steps], 95)
         met = p50["total"] <= 2 * d50 + p50["wake"] and p50["wake"] < WAKE_GOAL_S
         result = Result(
-            f"export_latency_{rows // 1000}k",
+            f"export_latency_{rows // 1000}k" if rows >= 1000 else f"export_latency_{rows}",
             ctx.engine,
             p50["total"] * 1e3,
             d50 * 1e3,

@@ -60,6 +60,7 @@ def test_a_tiny_bench_run_writes_one_entry_per_measurement(tmp_path):
     entries = json.loads(results.read_text())
     names = {e["name"] for e in entries}
     expected = {"single_stock_changes", "csv_export", "kit_export", "log_page", "export_memory"}
+    expected |= {"http_adjustments", "http_orders", "export_latency_200"}
     if engine == "postgresql":
         expected.add("concurrent_writers")
     assert expected <= names
@@ -73,5 +74,6 @@ def test_a_tiny_bench_run_writes_one_entry_per_measurement(tmp_path):
     # Each measurement printed its table, and the run its summary.
     for name in expected:
         assert f"== {name} on {engine}" in run.stdout
+    assert "worker picked it up (created -> started)" in run.stdout
     assert "== summary (tiny" in run.stdout
     assert not (tmp_path / "home" / "tiny" / engine).exists() or engine == "postgresql"
