@@ -17,6 +17,7 @@ import logging
 import os
 import select
 import time
+from typing import Any
 
 from django.db import connections, router, transaction
 
@@ -53,7 +54,7 @@ def _poke() -> None:
         pass
 
 
-def on_task_enqueued(sender, task_result, **kwargs) -> None:
+def on_task_enqueued(sender: type, task_result: object, **kwargs: Any) -> None:
     """django-tasks' `task_enqueued` signal: tell the workers (see the module's docstring)."""
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
@@ -74,7 +75,7 @@ class Waiter:
 
     def __init__(self, alias: str = "default"):
         self.alias = alias
-        self._listener = None
+        self._listener: Any = None
         self._fd: int | None = None
         self.kind = "poll"
         vendor = connections[alias].vendor
@@ -92,7 +93,7 @@ class Waiter:
             "poll": "polling only",
         }[self.kind]
 
-    def _listen(self):
+    def _listen(self) -> Any:
         if self._listener is None:
             wrapper = connections.create_connection(self.alias)
             wrapper.ensure_connection()
@@ -127,15 +128,19 @@ class Waiter:
             return False
 
     def _wait_pipe(self, timeout: float) -> bool:
-        readable, _, _ = select.select([self._fd], [], [], timeout)
+        fd = self._fd
+        if fd is None:
+            time.sleep(timeout)
+            return False
+        readable, _, _ = select.select([fd], [], [], timeout)
         if not readable:
             return False
         try:
-            data = os.read(self._fd, 4096)
+            data = os.read(fd, 4096)
         except BlockingIOError:
             return False
         if not data:  # the web process is gone: poll from now on
-            os.close(self._fd)
+            os.close(fd)
             self._fd, self.kind = None, "poll"
             return False
         return True

@@ -313,7 +313,7 @@ def _plain_page_sql(vendor: str, newest_first: bool, keyed: bool) -> str:
     qn = connection.ops.quote_name
     columns = []
     for name in _PAGE_FIELDS:
-        column = qn(LogEntry._meta.get_field(name).column)
+        column = qn(cast(str, cast(Any, LogEntry._meta.get_field(name)).column))
         if vendor == "sqlite" and name in ("created_at", "imported_at", "recorded_at"):
             column = f"CAST({column} AS TEXT)"
         columns.append(column)
@@ -337,7 +337,10 @@ def _sqlite_json_datetime(text: str) -> str:
         return f"{text[:10]}T{text[11:23]}Z"
     if len(text) == 19 and text[10] == " ":
         return f"{text[:10]}T{text[11:]}Z"
-    return _json_datetime(parse_datetime(text).replace(tzinfo=UTC))
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise ValueError(f"not a timestamp: {text!r}")
+    return _json_datetime(parsed.replace(tzinfo=UTC))
 
 
 _BOOLEANS = tuple(i for i, k in enumerate(_PAGE_KEYS) if k in ("went_negative", "channel_differs"))
@@ -345,15 +348,20 @@ _AT, _ID = _PAGE_KEYS.index("created_at"), _PAGE_KEYS.index("sequence")
 
 
 def plain_log_page(
-    *, company_id: int, product_id: int, limit: int, cursor, newest_first: bool
-) -> tuple[list[dict], tuple[datetime, int] | None]:
+    *,
+    company_id: int,
+    product_id: int,
+    limit: int,
+    cursor: tuple[datetime, int] | None,
+    newest_first: bool,
+) -> tuple[list[dict[str, Any]], tuple[datetime, int] | None]:
     """One unfiltered page of a product's log as LogEntryOut dicts, and the next key: the
     same rows, order and values as `log_page` over `log_entries` with `_page_row`."""
     db = connections[db_router.db_for_read(LogEntry)]
     sql = _plain_page_sql(db.vendor, newest_first, cursor is not None)
-    params: list = [company_id, product_id]
+    params: list[Any] = [company_id, product_id]
     if cursor is not None:
-        at = cursor[0]
+        at: Any = cursor[0]
         if db.vendor == "sqlite":
             at = db.ops.adapt_datetimefield_value(at)
         params += [at, at, cursor[1]]
@@ -382,6 +390,9 @@ def plain_log_page(
         last = rows[-1]
         at = last[_AT]
         if sqlite:
-            at = parse_datetime(at).replace(tzinfo=UTC)
+            parsed = parse_datetime(at)
+            if parsed is None:
+                raise ValueError(f"not a timestamp: {at!r}")
+            at = parsed.replace(tzinfo=UTC)
         next_key = (at, last[_ID])
     return items, next_key

@@ -82,7 +82,8 @@ class Command(BaseCommand):
         if not no_worker:
             # On SQLite the web process wakes its worker through a pipe when it enqueues a
             # job (PostgreSQL uses LISTEN/NOTIFY, which needs no pipe): core/wake.py.
-            env, pass_fds = None, ()
+            env: dict[str, str] | None = None
+            pass_fds: tuple[int, ...] = ()
             if connection.vendor == "sqlite":
                 read_fd, _ = wake_pipe()
                 env, pass_fds = {**os.environ, WAKE_FD_ENV: str(read_fd)}, (read_fd,)

@@ -1,7 +1,7 @@
 import os
 import random
 import time
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
@@ -75,7 +75,9 @@ class Command(BaseCommand):
         # and enqueue the sales channels' automatic sync runs when they are due.
         stop = start_maintenance_thread()
         stop_scheduler = start_scheduler_thread()
-        DbWorkerCommand(stdout=self.stdout).configure_logging(options.get("verbosity", 1))
+        DbWorkerCommand(stdout=cast(TextIO, self.stdout)).configure_logging(
+            options.get("verbosity", 1)
+        )
         waiter = Waiter()
 
         def announce() -> None:
