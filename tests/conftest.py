@@ -14,6 +14,13 @@ from django.test import Client
 from stockledger.core.db_setup import allow_log_purge
 from tests.contract import check_response
 
+# Every `stockledger serve` a test starts (each with its own home) shares the pass's collected
+# static files: collecting them, with gzip and Brotli copies, costs about a minute each time.
+os.environ.setdefault(
+    "STOCKLEDGER_STATIC_ROOT",
+    os.path.join(os.path.abspath(os.environ.get("STOCKLEDGER_HOME", "var")), "static"),
+)
+
 # The flush between transactional tests is the one place log rows may be deleted (SQLite's
 # append-only triggers otherwise refuse; PostgreSQL flushes with TRUNCATE).
 _execute_sql_flush = BaseDatabaseOperations.execute_sql_flush

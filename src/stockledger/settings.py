@@ -193,7 +193,9 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = STOCKLEDGER_HOME / "static"
+# Several servers of one release may share one collected copy (the tests do: collecting with
+# gzip and Brotli copies takes about a minute).
+STATIC_ROOT = Path(os.environ.get("STOCKLEDGER_STATIC_ROOT") or STOCKLEDGER_HOME / "static")
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Hashed names (app.3f2a9c.css) with gzip and Brotli copies, written by `collectstatic`
 # (which `stockledger serve` runs at start) and served by WhiteNoise with a year's immutable
