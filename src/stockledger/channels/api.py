@@ -246,7 +246,11 @@ def put_webhook(request, payload: WebhookIn, channel_id: int = id_path()):
 class VendureIn(Schema):
     admin_url: str = Field(..., max_length=2000, description="e.g. https://shop.example/admin-api")
     username: str = Field("", max_length=500)
-    password: str = Field("", max_length=500, description="stored for the worker; never shown")
+    password: str = Field(
+        "",
+        max_length=500,
+        description="stored encrypted for the worker; never shown; empty keeps it",
+    )
     token: str = Field("", max_length=500, description="a bearer token instead of a login")
 
 

@@ -10,6 +10,7 @@ import secrets
 from django.db import models
 
 from stockledger.core.models import CompanyScoped
+from stockledger.core.secret_box import secret_open
 
 
 class CartType(models.TextChoices):
@@ -309,11 +310,19 @@ class ChannelSyncState(CompanyScoped):
 
 class VendureSettings(CompanyScoped):
     """How to reach a Vendure store's Admin API: its URL and an administrator's login (or a
-    bearer token). The password must be readable to log in, so it is stored as is and never
-    shown again (like the webhook secret)."""
+    bearer token). The password and the token must be readable to log in, so they are stored
+    encrypted (core/secret_box.py) and never shown again; pages show only whether one is set
+    and the token's last 4."""
 
     channel = models.OneToOneField(SalesChannel, on_delete=models.CASCADE, related_name="vendure")
     admin_url = models.CharField(max_length=2000)
     username = models.CharField(max_length=200, blank=True, default="")
-    password = models.CharField(max_length=500, blank=True, default="")
-    token = models.CharField(max_length=500, blank=True, default="")
+    password_sealed = models.TextField(blank=True, default="")
+    token_sealed = models.TextField(blank=True, default="")
+    token_hint = models.CharField(max_length=4, blank=True, default="")
+
+    def password(self) -> str:
+        return secret_open(self.password_sealed)
+
+    def token(self) -> str:
+        return secret_open(self.token_sealed)

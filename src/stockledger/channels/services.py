@@ -16,6 +16,7 @@ from stockledger.core.audit import audit_record
 from stockledger.core.errors import InvalidInput, NotFound
 from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company, User
+from stockledger.core.secret_box import secret_hint, secret_seal
 from stockledger.ledger.facts import ledger_record_facts
 from stockledger.ledger.models import DocumentType, EventType
 from stockledger.ledger.services import write_transaction
@@ -403,29 +404,56 @@ def channel_connect_vendure(
     """Connect the channel to a Vendure store's Admin API (its URL, e.g.
     https://shop.example.com/admin-api, and an administrator's username and password, or a
     bearer token) and switch it to the Vendure adapter: orders are polled, quantities read
-    back and written per mapped stock location by the worker from now on. The password or
-    token is stored for the worker to use and never shown again. Logs nothing."""
+    back and written per mapped stock location by the worker from now on. The password and
+    token are stored encrypted (core/secret_box.py) and never shown again; an empty one keeps
+    what is stored (re-saving the URL needs no retyping). Logs nothing; the audit list gets
+    the URL and user name, and only "(new secret)" for a password or token."""
     url = check_webhook_url(admin_url, field="admin_url")
     username, password, token = (username or "").strip(), password or "", (token or "").strip()
-    if not token and not (username and password):
-        raise InvalidInput("give a username and password, or a token", field="username")
     for name, value in (("username", username), ("password", password), ("token", token)):
         if len(value) > 500:
             raise InvalidInput(f"{name} is longer than 500 characters", field=name)
+    if password and not username:
+        raise InvalidInput("give the user name the password belongs to", field="username")
+    if not password and not token:
+        stored = VendureSettings.objects.filter(channel=channel).first()
+        keeps = stored is not None and (
+            bool(stored.token_sealed)
+            or bool(stored.password_sealed and username and stored.username == username)
+        )
+        if not keeps:
+            raise InvalidInput("give a username and password, or a token", field="username")
     _save_vendure_in_transaction(company, channel, url, username, password, token)
     return _configured(_save_channel_in_transaction(channel, adapter=AdapterName.VENDURE))
 
 
 @write_transaction
-def _save_vendure_in_transaction(company, channel, url, username, password, token) -> None:
-    VendureSettings.objects.update_or_create(
-        channel=channel,
-        defaults={
-            "company": company,
-            "admin_url": url,
-            "username": username,
-            "password": password,
-            "token": token,
+def _save_vendure_in_transaction(
+    company: Company, channel: SalesChannel, url: str, username: str, password: str, token: str
+) -> None:
+    config = VendureSettings.objects.select_for_update().filter(channel=channel).first()
+    if config is None:
+        config = VendureSettings(company=company, channel=channel)
+    before = (config.admin_url, config.username)
+    config.admin_url, config.username = url, username
+    if password:
+        # A login replaces a token (and the other way round): the worker uses what was given.
+        config.password_sealed = secret_seal(password)
+        config.token_sealed, config.token_hint = "", ""
+    if token:
+        config.token_sealed, config.token_hint = secret_seal(token), secret_hint(token)
+        if not password:
+            config.password_sealed = ""
+    config.save()
+    audit_record(
+        company=company,
+        action="channel.vendure",
+        target=channel,
+        changes={
+            "admin_url": (before[0], url),
+            "username": (before[1], username),
+            "password": ("(old secret)", "(new secret)") if password else (None, None),
+            "token": ("(old secret)", "(new secret)") if token else (None, None),
         },
     )
 

@@ -18,18 +18,22 @@
   warehouse mapped first.
 
 Credentials (admin URL, an administrator's username and password, or a bearer token) are
-stored per channel (VendureSettings). Each request's timeout is at most 10 s and within the
-run's budget.
+stored per channel (VendureSettings; the password and token encrypted, core/secret_box.py).
+Each request's timeout is at most 10 s and within the run's budget. Every request goes
+through core/outbound.py: only public addresses, or those the operator allows with
+STOCKLEDGER_OUTBOUND_ALLOW, are reached, and a failure to connect reads only "delivery
+failed" (never which internal port answered or how).
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from stockledger.core.outbound import OutboundError, OutboundRefused, outbound_request
+from stockledger.core.secret_box import SecretUnreadable
 
 from .base import (
     ChannelAdapter,
@@ -50,23 +54,52 @@ _tokens: dict[tuple, str] = {}  # (channel id, url, username) -> session token, 
 
 
 class VendureError(Exception):
-    """The store refused or could not be reached (message safe to show the merchant)."""
+    """The store refused or could not be reached (message safe to show the merchant).
+    `refused`: retrying cannot help (the address is not allowed, nothing was sent; or the
+    stored secret cannot be decrypted)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+MAX_ANSWER_BYTES = 20 * 1024 * 1024
 
 
 def _post(url: str, body: dict, headers: dict[str, str], timeout: float) -> tuple[dict, dict]:
-    """POST JSON; (decoded body, response headers). Raises VendureError."""
-    data = json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, headers={"Content-Type": "application/json", **headers}, method="POST"
-    )
+    """POST JSON through core/outbound.py; (decoded body, response headers with lower-case
+    names). Raises VendureError (its text is safe to show a tenant)."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return json.loads(response.read(20 * 1024 * 1024)), dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        raise VendureError(f"the store answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-        raise VendureError(f"could not reach the store ({exc.__class__.__name__})") from None
+        response = outbound_request(
+            "POST",
+            url,
+            body=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Accept": "application/json", **headers},
+            timeout=timeout,
+            max_response_bytes=MAX_ANSWER_BYTES,
+        )
+    except OutboundRefused as exc:
+        raise VendureError(str(exc), refused=True) from None
+    except OutboundError as exc:
+        raise VendureError(str(exc)) from None
+    if response.status >= 400:
+        raise VendureError(f"the store answered HTTP {response.status}")
+    try:
+        decoded = json.loads(response.body)
+    except ValueError:
+        raise VendureError("the store's answer is not JSON") from None
+    if not isinstance(decoded, dict):
+        raise VendureError("the store's answer is not a JSON object")
+    return decoded, {k.lower(): v for k, v in response.headers.items()}
+
+
+def _opened(secret) -> str:
+    """A stored secret in plain text (VendureSettings.password / .token); VendureError when
+    it cannot be decrypted (the secrets key changed)."""
+    try:
+        return secret()
+    except SecretUnreadable as exc:
+        raise VendureError(str(exc), refused=True) from None
 
 
 class VendureAdapter(ChannelAdapter):
@@ -91,8 +124,9 @@ class VendureAdapter(ChannelAdapter):
         return (self.channel.pk, settings.admin_url, settings.username)
 
     def _login(self, settings) -> str:
-        if settings.token:
-            return settings.token
+        token = _opened(settings.token)
+        if token:
+            return token
         cached = _tokens.get(self._key(settings))
         if cached:
             return cached
@@ -102,12 +136,15 @@ class VendureAdapter(ChannelAdapter):
         )
         body, headers = _post(
             settings.admin_url,
-            {"query": query, "variables": {"u": settings.username, "p": settings.password}},
+            {
+                "query": query,
+                "variables": {"u": settings.username, "p": _opened(settings.password)},
+            },
             {},
             self.request_timeout(TIMEOUT),
         )
         result = (body.get("data") or {}).get("login") or {}
-        token = {k.lower(): v for k, v in headers.items()}.get("vendure-auth-token")
+        token = headers.get("vendure-auth-token")
         if result.get("__typename") != "CurrentUser" or not token:
             raise VendureError(f"the store refused the login ({result.get('errorCode', 'error')})")
         _tokens[self._key(settings)] = token
@@ -127,7 +164,7 @@ class VendureAdapter(ChannelAdapter):
             if (
                 errors
                 and attempt == 1
-                and not settings.token
+                and not settings.token_sealed
                 and any((e.get("extensions") or {}).get("code") == "FORBIDDEN" for e in errors)
             ):
                 _tokens.pop(self._key(settings), None)  # the session expired: log in again
@@ -195,7 +232,7 @@ class VendureAdapter(ChannelAdapter):
                 raise VendureError("map a warehouse to a Vendure stock location first")
             variants = {v["sku"]: v for v in self._variants([i.sku for i in items])}
         except VendureError as exc:
-            return [Delivery("failed", f"failed: {exc}", str(exc), True)] * len(items)
+            return [Delivery("failed", f"failed: {exc}", str(exc), not exc.refused)] * len(items)
         out: list[Delivery] = []
         for item in items:
             variant = variants.get(item.sku)
@@ -206,7 +243,7 @@ class VendureAdapter(ChannelAdapter):
             try:
                 out.append(self._write_one(variant, item))
             except VendureError as exc:
-                out.append(Delivery("failed", f"failed: {exc}", str(exc), True))
+                out.append(Delivery("failed", f"failed: {exc}", str(exc), not exc.refused))
         return out
 
     def _write_one(self, variant: dict, item: QuantityToWrite) -> Delivery:

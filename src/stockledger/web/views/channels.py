@@ -90,15 +90,23 @@ class LocationsForm(forms.Form):
 
 
 class VendureForm(forms.Form):
+    """Secrets are write-only: the inputs never show them; blank keeps the stored one."""
+
     admin_url = forms.CharField(
         max_length=2000, label="Admin API URL", help_text="e.g. https://shop.example.com/admin-api"
     )
     username = forms.CharField(max_length=500, required=False, label="Administrator username")
     password = forms.CharField(
-        max_length=500, required=False, label="Password", widget=forms.PasswordInput
+        max_length=500,
+        required=False,
+        label="Password",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
     token = forms.CharField(
-        max_length=500, required=False, label="Or a bearer token", widget=forms.PasswordInput
+        max_length=500,
+        required=False,
+        label="Or a bearer token",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
 
 
@@ -194,8 +202,7 @@ def _page(
         "warehouses_form": forms_.get("warehouses_form") or WarehousesForm(detail=detail),
         "locations_form": forms_.get("locations_form") or LocationsForm(detail=detail),
         "rule_form": forms_.get("rule_form") or RuleForm(),
-        "vendure_form": forms_.get("vendure_form")
-        or VendureForm(initial={"admin_url": getattr(_vendure(channel), "admin_url", "")}),
+        **_vendure_context(channel, forms_.get("vendure_form")),
         "preview": [(line, written.get(line.product_id)) for line in preview],
         "entries": entries,
         "log_rows": LOG_ROWS,
@@ -205,10 +212,19 @@ def _page(
     return render(request, "web/channels/detail.html", context, status=status)
 
 
-def _vendure(channel: SalesChannel):
+def _vendure_context(channel: SalesChannel, form) -> dict:
     from stockledger.channels.models import VendureSettings
 
-    return VendureSettings.objects.filter(channel=channel).only("admin_url").first()
+    config = VendureSettings.objects.filter(channel=channel).first()
+    if form is None:
+        initial = {"admin_url": config.admin_url, "username": config.username} if config else {}
+        form = VendureForm(initial=initial)
+    login = "not set"
+    if config and config.token_sealed:
+        login = f"a bearer token (…{config.token_hint})" if config.token_hint else "a bearer token"
+    elif config and config.password_sealed:
+        login = f"{config.username}'s password (set)"
+    return {"vendure_form": form, "vendure_login": login}
 
 
 @company_required
