@@ -189,8 +189,10 @@ def _apply(row: InboundWebhook, payload: dict) -> str:
         order = ShopifyAdapter.order_from_webhook(payload)
         if row.topic == "orders/cancelled":
             order = _with_state(order, OrderState.CANCELLED)
-        return channel_order_apply(
-            company=company, channel=channel, order=order, external_id=order.external_id
+        return str(
+            channel_order_apply(
+                company=company, channel=channel, order=order, external_id=order.external_id
+            )
         )
     return _apply_generic(row, payload)
 
@@ -236,7 +238,7 @@ def _apply_generic(row: InboundWebhook, payload: dict) -> str:
         updated_at=row.received_at,
         shipped_at=_parse_time(data.get("shipped_at")),
     )
-    return channel_order_apply(company=row.company, channel=row.channel, order=order)
+    return str(channel_order_apply(company=row.company, channel=row.channel, order=order))
 
 
 def _parse_time(value) -> datetime | None:

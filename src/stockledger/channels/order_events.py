@@ -1,4 +1,5 @@
-"""Apply a channel's order events (from its webhooks) through the order services.
+"""Apply a channel's orders (from its webhooks, and from polling: order_poll.py) through the
+order services. This is the one home of "what an order the channel reports does to ours".
 
 - an order placed: imported (commits stock) at the warehouse mapped to the order's location,
   else the first mapped warehouse, else the company's first; lines without a SKU or with a
@@ -14,7 +15,8 @@ Redelivered or repeated events change nothing the second time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError
 
@@ -29,15 +31,46 @@ from .adapters import ChannelOrder, ChannelOrderLine, OrderState
 from .adapters.shopify import ShopifyFulfillment
 from .models import ChannelLocation, ExternalOrder, SalesChannel
 
+WarehouseLookup = Callable[[str], Warehouse | None]
 
-def _warehouse_for(company: Company, channel: SalesChannel, location: str) -> Warehouse | None:
+
+def warehouse_lookup(company: Company, channel: SalesChannel) -> WarehouseLookup:
+    """Which warehouse an order from a channel location goes to: the one mapped to that
+    location (a Shopify gid matches by its last part), else the first mapped warehouse, else
+    the company's first. Reads the mapping once (a poll applies many orders with it)."""
     mapping = list(ChannelLocation.objects.filter(channel=channel).select_related("warehouse"))
-    for m in mapping:
-        if location and m.location in (location, location.rsplit("/", 1)[-1]):
-            return m.warehouse
-    if mapping:
-        return min((m.warehouse for m in mapping), key=lambda w: w.id)
-    return Warehouse.objects.filter(company=company).order_by("id").first()
+    fallback = (
+        min((m.warehouse for m in mapping), key=lambda w: w.id)
+        if mapping
+        else Warehouse.objects.filter(company=company).order_by("id").first()
+    )
+
+    def lookup(location: str) -> Warehouse | None:
+        for m in mapping:
+            if location and m.location in (location, location.rsplit("/", 1)[-1]):
+                return m.warehouse
+        return fallback
+
+    return lookup
+
+
+@dataclass
+class OrderApplied:
+    """What applying one channel order did; `str()` is the outcome a webhook row records."""
+
+    order_number: str
+    imported: bool = False
+    shipped: bool = False
+    cancelled: bool = False
+    skipped: bool = False  # it could not be imported (`notes` say why)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.notes)
+
+    def __str__(self) -> str:
+        return f"{self.order_number}: " + ", ".join(self.notes)
 
 
 def _known_lines(
@@ -81,48 +114,70 @@ def _find(
 
 
 def channel_order_apply(
-    *, company: Company, channel: SalesChannel, order: ChannelOrder, external_id: str = ""
-) -> str:
+    *,
+    company: Company,
+    channel: SalesChannel,
+    order: ChannelOrder,
+    external_id: str = "",
+    warehouses: WarehouseLookup | None = None,
+) -> OrderApplied:
     """Apply one order as the channel reports it (see the module docstring); returns what
-    was done, for the webhook's outcome. Raises the order services' errors for bad data."""
+    was done (`str()` of it for a webhook's outcome). `warehouses` is `warehouse_lookup`'s
+    answer when the caller applies many orders. Raises the order services' errors for bad
+    data (DomainError)."""
+    done = OrderApplied(order.order_number)
     existing = _find(company, channel, external_id, order.order_number)
-    notes = []
     if existing is None:
         if order.state == OrderState.CANCELLED:
-            return f"{order.order_number}: cancelled before it was imported; nothing to do"
-        lines, left_out = _known_lines(company, order.lines)
-        if left_out:
-            notes.append(f"left out {', '.join(left_out[:5])}")
-        if not lines:
-            return f"{order.order_number}: no SKU we know; skipped" + _tail(notes)
-        warehouse = _warehouse_for(company, channel, order.location)
-        if warehouse is None:
-            return f"{order.order_number}: the company has no warehouse; skipped"
-        existing, created = order_import(
-            company=company,
-            channel=channel,
-            order_number=order.order_number,
-            placed_at=order.placed_at,
-            warehouse=warehouse,
-            lines=lines,
-        )
-        notes.insert(0, "imported" if created else "already imported")
+            done.notes.append("cancelled before it was imported; nothing to do")
+            return done
+        existing = _import(company, channel, order, warehouses, done)
+        if existing is None:
+            return done
     else:
-        notes.append("already imported")
+        done.notes.append("already imported")
     _link(company, channel, external_id, existing)
-    if order.state == OrderState.CANCELLED and existing.status in (
-        OrderStatus.OPEN,
-        OrderStatus.PARTIALLY_SHIPPED,
-    ):
-        order_cancel(company=company, order=existing, cancelled_at=order.updated_at)
-        notes.append("cancelled")
-    elif order.state == OrderState.SHIPPED and existing.status in (
-        OrderStatus.OPEN,
-        OrderStatus.PARTIALLY_SHIPPED,
-    ):
-        order_ship(company=company, order=existing, shipped_at=order.shipped_at)
-        notes.append("shipped")
-    return f"{order.order_number}: " + ", ".join(notes)
+    if existing.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_SHIPPED):
+        if order.state == OrderState.CANCELLED:
+            order_cancel(company=company, order=existing, cancelled_at=order.updated_at)
+            done.cancelled = True
+            done.notes.append("cancelled")
+        elif order.state == OrderState.SHIPPED:
+            order_ship(company=company, order=existing, shipped_at=order.shipped_at)
+            done.shipped = True
+            done.notes.append("shipped")
+    return done
+
+
+def _import(
+    company: Company,
+    channel: SalesChannel,
+    order: ChannelOrder,
+    warehouses: WarehouseLookup | None,
+    done: OrderApplied,
+) -> Order | None:
+    lines, left_out = _known_lines(company, order.lines)
+    left = [f"left out {', '.join(left_out[:5])}"] if left_out else []
+    if not lines:
+        done.skipped = True
+        done.notes.append("no SKU we know; skipped" + _tail(left))
+        return None
+    warehouse = (warehouses or warehouse_lookup(company, channel))(order.location)
+    if warehouse is None:
+        done.skipped = True
+        done.notes.append("the company has no warehouse; skipped")
+        return None
+    imported, created = order_import(
+        company=company,
+        channel=channel,
+        order_number=order.order_number,
+        placed_at=order.placed_at,
+        warehouse=warehouse,
+        lines=lines,
+    )
+    done.imported = created
+    done.notes += ["imported" if created else "already imported", *left]
+    return imported
 
 
 def channel_fulfillment_apply(

@@ -1,11 +1,12 @@
 """Order import by polling a channel from a stored cursor (the worker runs it on schedule).
 
 Each poll asks the adapter for the orders changed after the channel's cursor and applies
-them through the order services, one order per transaction:
+each one as a webhook's would be (order_events.channel_order_apply, the one home of that
+rule), one order per transaction:
 
 - placed: imported (commits stock at the warehouse mapped to the order's location);
 - shipped: imported if new, then shipped (the channel fulfilled it);
-- cancelled: what is not shipped is cancelled (an order we never saw is skipped).
+- cancelled: what is not shipped is cancelled (an order we never saw is left alone).
 
 Importing is idempotent by channel + order number, so an order seen twice (polls overlap,
 a retry after a crash) changes nothing the second time. The cursor is stored after the
@@ -19,15 +20,12 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from stockledger.catalog.models import Product
 from stockledger.core.errors import Conflict, DomainError
 from stockledger.core.models import Company
-from stockledger.orders.models import Order, OrderStatus
-from stockledger.orders.services import order_cancel, order_find, order_import, order_ship
-from stockledger.warehouses.models import Warehouse
 
-from .adapters import ChannelOrder, NotSupported, OrderState, adapter_for
-from .models import ChannelLocation, ChannelSync, ChannelSyncState, SalesChannel
+from .adapters import ChannelOrder, NotSupported, adapter_for
+from .models import ChannelSync, ChannelSyncState, SalesChannel
+from .order_events import channel_order_apply, warehouse_lookup
 
 MAX_PAGES = 50
 
@@ -73,7 +71,7 @@ def channel_orders_poll(
     ChannelSync.objects.filter(pk=sync.pk).update(
         status=ChannelSync.Status.RUNNING, started_at=timezone.now()
     )
-    warehouses = _warehouse_lookup(company, channel)
+    warehouses = warehouse_lookup(company, channel)
     result = PollResult()
     cursor = state.orders_cursor
     for _page in range(MAX_PAGES):
@@ -96,69 +94,20 @@ def channel_orders_poll(
     return result
 
 
-def _warehouse_lookup(company: Company, channel: SalesChannel):
-    by_location = {
-        m.location: m.warehouse
-        for m in ChannelLocation.objects.filter(channel=channel).select_related("warehouse")
-    }
-    fallback = (
-        min(by_location.values(), key=lambda w: w.id)
-        if by_location
-        else Warehouse.objects.filter(company=company).order_by("id").first()
-    )
-
-    def lookup(location: str) -> Warehouse | None:
-        return by_location.get(location, fallback)
-
-    return lookup
-
-
 def _apply(company, channel, order: ChannelOrder, warehouses, result: PollResult) -> None:
     try:
-        existing = order_find(company=company, channel=channel, order_number=order.order_number)
-        if existing is None:
-            if order.state == OrderState.CANCELLED:
-                return  # cancelled before we saw it: nothing was committed
-            existing = _import(company, channel, order, warehouses, result)
-            if existing is None:
-                return
-        if order.state == OrderState.SHIPPED and existing.status in (
-            OrderStatus.OPEN,
-            OrderStatus.PARTIALLY_SHIPPED,
-        ):
-            order_ship(company=company, order=existing, shipped_at=order.shipped_at)
-            result.shipped += 1
-        elif order.state == OrderState.CANCELLED and existing.status == OrderStatus.OPEN:
-            order_cancel(company=company, order=existing, cancelled_at=order.updated_at)
-            result.cancelled += 1
+        done = channel_order_apply(
+            company=company,
+            channel=channel,
+            order=order,
+            external_id=getattr(order, "external_id", ""),
+            warehouses=warehouses,
+        )
     except DomainError as exc:
         result.skipped.append(f"{order.order_number}: {exc.message}")
-
-
-def _import(company, channel, order: ChannelOrder, warehouses, result) -> Order | None:
-    warehouse = warehouses(order.location)
-    if warehouse is None:
-        result.skipped.append(f"{order.order_number}: the company has no warehouse")
-        return None
-    skus = {line.sku for line in order.lines}
-    known = set(
-        Product.objects.filter(company=company, sku__in=sorted(skus)).values_list("sku", flat=True)
-    )
-    quantities: dict[str, int] = {}
-    for line in order.lines:
-        if line.sku in known and line.quantity > 0:
-            quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
-    if not quantities:
-        result.skipped.append(f"{order.order_number}: none of its SKUs are ours")
-        return None
-    created_order, created = order_import(
-        company=company,
-        channel=channel,
-        order_number=order.order_number,
-        placed_at=order.placed_at,
-        warehouse=warehouse,
-        lines=[{"sku": sku, "quantity": q} for sku, q in sorted(quantities.items())],
-    )
-    if created:
-        result.imported += 1
-    return created_order
+        return
+    result.imported += done.imported
+    result.shipped += done.shipped
+    result.cancelled += done.cancelled
+    if done.skipped:
+        result.skipped.append(str(done))
