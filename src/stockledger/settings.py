@@ -262,6 +262,17 @@ STOCKLEDGER_EXPORT_MAX_ATTEMPTS = int(os.environ.get("STOCKLEDGER_EXPORT_MAX_ATT
 STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS = float(
     os.environ.get("STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS", "10")
 )
+# Every `stockledger worker` process records a heartbeat this often (core/workers.py); one
+# silent for STALE seconds is dead: the jobs it held (imports, channel syncs, inbound
+# webhooks) are run again, up to MAX_ATTEMPTS runs, or failed with the reason. A job held by
+# a worker that never recorded a heartbeat (a bare `db_worker`) is taken for lost after
+# CLAIM seconds. Exports keep their own heartbeat (above).
+STOCKLEDGER_WORKER_HEARTBEAT_SECONDS = float(
+    os.environ.get("STOCKLEDGER_WORKER_HEARTBEAT_SECONDS", "5")
+)
+STOCKLEDGER_WORKER_STALE_SECONDS = float(os.environ.get("STOCKLEDGER_WORKER_STALE_SECONDS", "30"))
+STOCKLEDGER_JOB_MAX_ATTEMPTS = int(os.environ.get("STOCKLEDGER_JOB_MAX_ATTEMPTS", "2"))
+STOCKLEDGER_JOB_CLAIM_SECONDS = float(os.environ.get("STOCKLEDGER_JOB_CLAIM_SECONDS", "3600"))
 # Tests only: pause this long after every 1,000 rows so a test can kill a worker mid-export.
 STOCKLEDGER_EXPORT_THROTTLE_SECONDS = float(
     os.environ.get("STOCKLEDGER_EXPORT_THROTTLE_SECONDS", "0")

@@ -174,6 +174,28 @@ def inbound_process(*, inbound_id: int) -> str:
     return outcome
 
 
+def inbound_take_over(*, inbound_id: int, lost) -> str:
+    """Its worker was lost while applying this webhook (core/workers.py): process it again
+    (applying an order is idempotent), or end it failed with the reason. Runs inside the
+    reaper's transaction."""
+    from stockledger.core.workers import again_or_failed
+
+    from .inbound_tasks import process_inbound_webhook
+
+    queued = InboundWebhook.objects.filter(pk=inbound_id, status=InboundWebhook.Status.QUEUED)
+    if lost.give_up:
+        failed = queued.update(
+            status=InboundWebhook.Status.FAILED,
+            outcome=again_or_failed(lost)[:500],
+            processed_at=timezone.now(),
+        )
+        return "failed" if failed else "already processed"
+    if not queued.exists():
+        return "already processed"
+    process_inbound_webhook.enqueue(inbound_id)
+    return "queued again"
+
+
 def _apply(row: InboundWebhook, payload: dict) -> str:
     company, channel = row.company, row.channel
     if row.kind == "shopify":

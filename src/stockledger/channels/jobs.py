@@ -339,6 +339,7 @@ def _dispatch(company, channel, sync, deadline) -> tuple[str, str]:
                 status=ChannelSync.Status.QUEUED,
                 started_at=timezone.now(),
                 trigger=sync.trigger,
+                options={"part_of": sync.pk},
             )
             try:
                 channel_orders_poll(
@@ -368,6 +369,38 @@ def _dispatch(company, channel, sync, deadline) -> tuple[str, str]:
         return "done", ""
     result = channel_orders_poll(company=company, channel=channel, sync=sync, deadline=deadline)
     return "done", result.summary() if result.skipped else ""
+
+
+def sync_take_over(*, sync_id: int, lost) -> str:
+    """Its worker was lost while running this run (core/workers.py): queue it again, or
+    (attempts used up) end it failed with the reason. The order import a writeback run was
+    doing first ends failed with it. Runs inside the reaper's transaction; does nothing to a
+    run that is no longer queued or running."""
+    from stockledger.core.workers import again_or_failed
+
+    from .tasks import run_channel_sync
+
+    now = timezone.now()
+    open_ = [ChannelSync.Status.QUEUED, ChannelSync.Status.RUNNING]
+    ChannelSync.objects.filter(options__part_of=sync_id, status__in=open_).update(
+        status=ChannelSync.Status.FAILED, finished_at=now, error=lost.reason[:ERROR_MAX]
+    )
+    run = ChannelSync.objects.select_for_update().filter(pk=sync_id, status__in=open_).first()
+    if run is None:
+        return "already finished"
+    # Kept in the run's options: its error is rewritten by the attempt that finishes it.
+    options = {**run.options, "lost": [*run.options.get("lost", []), lost.reason]}
+    text = again_or_failed(lost)[:ERROR_MAX]
+    if lost.give_up:
+        ChannelSync.objects.filter(pk=sync_id).update(
+            status=ChannelSync.Status.FAILED, finished_at=now, error=text, options=options
+        )
+        return "failed"
+    ChannelSync.objects.filter(pk=sync_id).update(
+        status=ChannelSync.Status.QUEUED, started_at=now, error=text, options=options
+    )
+    run_channel_sync.enqueue(sync_id)
+    return "queued again"
 
 
 def _company_busy(company_id: int, sync_id: int) -> bool:
@@ -468,5 +501,6 @@ __all__ = [
     "record_outcome",
     "run_sync",
     "scheduler_tick",
+    "sync_take_over",
     "start_scheduler_thread",
 ]

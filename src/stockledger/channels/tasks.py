@@ -2,7 +2,9 @@
 
 from django_tasks import task
 
-from .jobs import Deferred, defer, run_sync
+from stockledger.core.workers import Lost, takeover
+
+from .jobs import Deferred, defer, run_sync, sync_take_over
 
 
 @task()
@@ -14,3 +16,8 @@ def run_channel_sync(sync_id: int) -> str:
     except Deferred as exc:
         defer(sync_id)
         return f"deferred: {exc}"
+
+
+@takeover(run_channel_sync)
+def _lost_channel_sync(lost: Lost) -> str:
+    return sync_take_over(sync_id=lost.args[0], lost=lost)

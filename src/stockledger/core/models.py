@@ -140,3 +140,22 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type} {self.object_id}"
+
+
+class WorkerProcess(models.Model):
+    """A running `stockledger worker` process (on this machine or another), and when it was
+    last heard from. Its heartbeat thread moves `beat_at` on every few seconds; a worker
+    silent past STOCKLEDGER_WORKER_STALE_SECONDS is dead, and the jobs it held are taken over
+    (core/workers.py). `worker_id` is the id the task rows record (DBTaskResult.worker_ids)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["beat_at"], name="core_worker_beat")]
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} ({self.host} pid {self.pid})"

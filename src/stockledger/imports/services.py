@@ -265,6 +265,43 @@ def import_run(*, import_id: int) -> str:
     return "complete"
 
 
+def import_take_over(*, import_id: int, lost, checking: bool) -> str:
+    """Its worker was lost while checking or applying this import (core/workers.py). Applying
+    is one transaction, so a lost run applied nothing: run it again, or (attempts used up)
+    end it failed with the reason (invalid, for a check). Runs inside the reaper's
+    transaction; does nothing to an import no longer in the lost run's state."""
+    from stockledger.core.workers import again_or_failed
+
+    from .tasks import apply_import, check_import
+
+    text = again_or_failed(lost)
+    if checking:
+        job = Import.objects.filter(pk=import_id, status=ImportStatus.VALIDATING)
+        if lost.give_up:
+            done = job.update(status=ImportStatus.INVALID, error=text[:ERROR_MAX])
+            return "failed" if done else "already checked"
+        if not job.update(error=text[:ERROR_MAX]):
+            return "already checked"
+        result = check_import.enqueue(import_id)
+    else:
+        job = Import.objects.filter(
+            pk=import_id, status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]
+        )
+        if lost.give_up:
+            done = job.update(
+                status=ImportStatus.FAILED,
+                error=("nothing was applied: " + text)[:ERROR_MAX],
+                finished_at=timezone.now(),
+                rows_applied=0,
+            )
+            return "failed" if done else "already finished"
+        if not job.update(status=ImportStatus.QUEUED, error=text[:ERROR_MAX], rows_applied=0):
+            return "already finished"
+        result = apply_import.enqueue(import_id)
+    Import.objects.filter(pk=import_id).update(task_id=str(result.id))
+    return "queued again"
+
+
 def check_run(*, import_id: int) -> str:
     """The body of the `check_import` task."""
     job = Import.objects.select_related("company").filter(pk=import_id).first()

@@ -2,7 +2,9 @@
 
 from django_tasks import task
 
-from .services import check_run, import_run
+from stockledger.core.workers import Lost, takeover
+
+from .services import check_run, import_run, import_take_over
 
 
 @task()
@@ -15,3 +17,13 @@ def check_import(import_id: int) -> str:
 def apply_import(import_id: int) -> str:
     """Apply a confirmed import (see services.import_run)."""
     return import_run(import_id=import_id)
+
+
+@takeover(check_import)
+def _lost_check(lost: Lost) -> str:
+    return import_take_over(import_id=lost.args[0], lost=lost, checking=True)
+
+
+@takeover(apply_import)
+def _lost_apply(lost: Lost) -> str:
+    return import_take_over(import_id=lost.args[0], lost=lost, checking=False)

@@ -6,7 +6,6 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 from django.db.utils import OperationalError
-from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -69,10 +68,14 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, interval: float = 0.5, **options: Any) -> None:
         from stockledger.channels.jobs import start_scheduler_thread
+        from stockledger.core.workers import new_worker_id, start_heartbeat_thread
         from stockledger.exports.maintenance import start_maintenance_thread
 
-        # Beside the task loop: settle exports whose worker died, expire old export files,
+        # Beside the task loop: a heartbeat that also takes over the jobs of workers that
+        # died (core/workers.py), settle exports whose worker died, expire old export files,
         # and enqueue the sales channels' automatic sync runs when they are due.
+        worker_id = new_worker_id()
+        stop_heartbeat = start_heartbeat_thread(worker_id)
         stop = start_maintenance_thread()
         stop_scheduler = start_scheduler_thread()
         DbWorkerCommand(stdout=cast(TextIO, self.stdout)).configure_logging(
@@ -93,7 +96,7 @@ class Command(BaseCommand):
             backend_name="default",
             startup_delay=True,
             max_tasks=None,
-            worker_id=get_random_string(32),
+            worker_id=worker_id,  # the id its heartbeat row carries (core/workers.py)
             excluded_queue_names=[],
         )
         try:
@@ -103,3 +106,4 @@ class Command(BaseCommand):
             waiter.close()
             stop.set()
             stop_scheduler.set()
+            stop_heartbeat.set()
