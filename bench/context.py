@@ -23,7 +23,7 @@ from .harness import Sizes
 class Context:
     engine: str
     sizes: Sizes
-    ds: Dataset
+    ds: Dataset | None  # None when only measurements that make their own data run
     home: Path  # this engine's STOCKLEDGER_HOME
     database: str
     _servers: dict = field(default_factory=dict, repr=False)  # worker? -> (process, port)

@@ -176,6 +176,10 @@ def child_command(args: argparse.Namespace, engine: str, *, fresh: bool | None =
     return cmd
 
 
+# Measurements that make their own data (a Vendure store's) and never read the dataset.
+NO_DATASET = frozenset({"vendure_sync"})
+
+
 def child(args: argparse.Namespace) -> int:
     """One engine: database, dataset, then each measurement."""
     from bench.engines import create_database
@@ -198,7 +202,10 @@ def child(args: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     ds = dataset.find(args.sizes)
-    if ds is None:
+    if ds is None and args.only and set(args.only) <= NO_DATASET and not args.build_only:
+        # Nothing asked for reads the shared dataset: do not build millions of rows for it.
+        print(f"{engine}: no dataset needed for {', '.join(args.only)}", flush=True)
+    elif ds is None:
         if not dataset.database_is_empty():
             connection.close()
             create_database(engine, args.database, home, drop=True)
