@@ -17,7 +17,7 @@ from stockledger.channels.jobs import (
     channel_writeback_enqueue,
     scheduler_tick,
 )
-from stockledger.channels.models import ChannelSync
+from stockledger.channels.models import ChannelSync, ChannelSyncState
 from stockledger.channels.selectors import channel_health
 from stockledger.channels.services import (
     channel_connect_vendure,
@@ -128,10 +128,13 @@ def test_a_count_reaches_the_store_within_a_minute(vendure_store, shop, company,
         {"sku": skus["mug"], "warehouse_id": warehouses[0].id, "physical_on_hand": 4},
     )
     assert response.status_code < 300, response.json()
-    # The worker's scheduler: before the debounce nothing, after it one writeback.
-    early = scheduler_tick(now=counted_at + timedelta(seconds=1))
+    # The worker's scheduler: before the debounce nothing, after it one writeback. Timed
+    # from the change's commit (on a loaded machine the request itself can take seconds).
+    changed_at = ChannelSyncState.objects.get(channel=channel).dirty_since
+    assert counted_at <= changed_at
+    early = scheduler_tick(now=changed_at + timedelta(seconds=1))
     assert [s for s in early if s.trigger == "change"] == []  # still debouncing
-    later = scheduler_tick(now=counted_at + timedelta(seconds=10))
+    later = scheduler_tick(now=changed_at + timedelta(seconds=10))
     [run] = [s for s in later if s.trigger == "change"]
     run_channel_jobs()
     run.refresh_from_db()
