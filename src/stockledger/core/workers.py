@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connections, transaction
@@ -45,6 +45,10 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from .models import WorkerProcess
+
+if TYPE_CHECKING:
+    from django_tasks.base import Task
+    from django_tasks_db.models import DBTaskResult
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ TakeOver = Callable[[Lost], str]
 _TAKEOVERS: dict[str, TakeOver] = {}
 
 
-def takeover(task) -> Callable[[TakeOver], TakeOver]:
+def takeover(task: Task[..., Any]) -> Callable[[TakeOver], TakeOver]:
     """Register what to do with `task`'s job when its worker is lost (see the module
     docstring). The function gets a `Lost` and returns what it did (for the log); it runs
     inside the reaper's transaction, so an enqueue there is committed with the task row."""
@@ -145,7 +149,7 @@ def start_heartbeat_thread(worker_id: str) -> threading.Event:
 # --- taking over ------------------------------------------------------------------------------
 
 
-def _lost_reason(task, workers: dict[str, datetime], now: datetime) -> str:
+def _lost_reason(task: DBTaskResult[Any, Any], workers: dict[str, datetime], now: datetime) -> str:
     """Why `task` (RUNNING) is lost, or "" when its worker may still be running it."""
     stale = timedelta(seconds=settings.STOCKLEDGER_WORKER_STALE_SECONDS)
     worker_id = task.worker_ids[-1] if task.worker_ids else ""
@@ -202,7 +206,7 @@ def _handler(task_path: str) -> TakeOver | None:
     return _TAKEOVERS.get(task_path)
 
 
-def _take_over(task, handler: TakeOver, reason: str, now: datetime) -> str:
+def _take_over(task: DBTaskResult[Any, Any], handler: TakeOver, reason: str, now: datetime) -> str:
     from django_tasks_db.models import DBTaskResult
 
     args = task.args_kwargs.get("args", [])

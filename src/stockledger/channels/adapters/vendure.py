@@ -144,11 +144,11 @@ class VendureAdapter(ChannelAdapter):
             self.request_timeout(TIMEOUT),
         )
         result = (body.get("data") or {}).get("login") or {}
-        token = headers.get("vendure-auth-token")
-        if result.get("__typename") != "CurrentUser" or not token:
+        session = headers.get("vendure-auth-token")
+        if result.get("__typename") != "CurrentUser" or not session:
             raise VendureError(f"the store refused the login ({result.get('errorCode', 'error')})")
-        _tokens[self._key(settings)] = token
-        return token
+        _tokens[self._key(settings)] = session
+        return session
 
     def gql(self, query: str, variables: dict | None = None) -> dict:
         settings = self._settings()
