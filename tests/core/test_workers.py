@@ -49,11 +49,11 @@ SYNC_TASK = "stockledger.channels.tasks.run_channel_sync"
 
 @pytest.fixture
 def queued_run(company, product_factory):
-    from stockledger.channels.jobs import _enqueue_user
+    from stockledger.channels.jobs import channel_writeback_enqueue
 
     product_factory("MUG")
     channel = channel_create(company=company, cart_type="other", name="Recorded")
-    return _enqueue_user(channel, ChannelSync.Kind.EXPORT, {"skus": None})
+    return channel_writeback_enqueue(company=company, channel=channel)
 
 
 def run_ready_syncs():
