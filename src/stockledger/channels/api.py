@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
-from ninja import Body, Field, Path, Query, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.errors import NotFound
+from stockledger.core.ids import id_path
 from stockledger.core.pagination import PageQuery, keyset_page
 from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
@@ -39,13 +40,6 @@ from .services import (
 from .sync import channel_quantities_import
 
 router = Router(tags=["sales channels"])
-
-# Ids are 64-bit: a larger number cannot name anything and must not reach the database.
-MAX_ID = 2**63 - 1
-
-
-def id_path():
-    return Path(..., ge=1, le=MAX_ID)
 
 
 class ChannelIn(Schema):

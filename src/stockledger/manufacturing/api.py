@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.ids import id_field, id_path, id_query
 from stockledger.core.limits import ORDER_QUANTITY_MAX
 from stockledger.core.paging import id_page
-from stockledger.orders.api import ERRORS, ErrorOut, id_field, id_path, id_query
+from stockledger.core.schemas import ERRORS, ErrorOut
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ManufacturingOrder
