@@ -19,6 +19,7 @@ from stockledger.catalog.services import clean_sku, product_by_sku, sku_key
 from stockledger.core.errors import InvalidInput
 from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
+from stockledger.core.pagination import page_of
 from stockledger.core.requests import CompanyRequest
 from stockledger.core.rows import field_count, model_from_row, select_list
 from stockledger.core.schemas import Timestamp
@@ -211,9 +212,7 @@ def post_on_hand(request: CompanyRequest, payload: OnHandIn) -> HttpResponse:
     )
 
 
-class LogPageOut(Schema):
-    items: list[LogEntryOut]
-    next_cursor: str | None
+LogPageOut = page_of(LogEntryOut, name="LogPageOut")
 
 
 class LogFilters(Schema):

@@ -7,7 +7,7 @@ from ninja import Body, Field, Query, Router, Schema, Status
 from stockledger.channels.services import channel_by_id
 from stockledger.core.ids import id_field, id_path, id_query
 from stockledger.core.limits import LINES_MAX, ORDER_QUANTITY_MAX
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import id_page, page_of
 from stockledger.core.schemas import ERRORS, ErrorOut, Timestamp
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -99,9 +99,7 @@ class OrderImportOut(OrderOut):
     )
 
 
-class OrderListOut(Schema):
-    items: list[OrderOut]
-    next_cursor: str | None
+OrderListOut = page_of(OrderOut, name="OrderListOut")
 
 
 def order_out(order: Order) -> dict:
@@ -214,8 +212,12 @@ def list_orders(
         warehouse_id=warehouse_id,
         order_number=order_number,
     )
-    rows, next_cursor = id_page(with_lines(qs), limit=limit, cursor=cursor)
-    return {"items": [order_out(o) for o in rows], "next_cursor": next_cursor}
+    return id_page(
+        with_lines(qs),
+        limit=limit,
+        cursor=cursor,
+        transform=lambda rows: [order_out(o) for o in rows],
+    )
 
 
 @router.get(

@@ -5,8 +5,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import PageQuery, id_page, keyset_page, page_of
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
 from stockledger.warehouses.services import warehouse_by_id
@@ -110,9 +109,7 @@ class PurchaseOrderSummaryOut(Schema):
     total_received: int
 
 
-class PurchaseOrderListOut(Schema):
-    items: list[PurchaseOrderSummaryOut]
-    next_cursor: str | None
+PurchaseOrderListOut = page_of(PurchaseOrderSummaryOut, name="PurchaseOrderListOut")
 
 
 class ReceiptResultOut(Schema):
@@ -135,6 +132,22 @@ def receipt_out(receipt) -> dict:
             }
             for line in receipt.lines.all()
         ],
+    }
+
+
+def summary_out(po: PurchaseOrder) -> dict:
+    """A row of the list (annotated by `purchase_orders_for`)."""
+    return {
+        "id": po.id,
+        "number": po.number,
+        "warehouse_id": po.warehouse_id,
+        "warehouse_name": po.warehouse.name,
+        "supplier": po.supplier,
+        "status": po.status,
+        "created_at": po.created_at,
+        "line_count": po.line_count,
+        "total_ordered": po.total_ordered or 0,
+        "total_received": po.total_received or 0,
     }
 
 
@@ -244,25 +257,9 @@ def list_purchase_orders(
     cursor: str | None = None,
 ):
     qs = purchase_orders_for(company=request.company, status=status, number=number)
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {
-        "items": [
-            {
-                "id": po.id,
-                "number": po.number,
-                "warehouse_id": po.warehouse_id,
-                "warehouse_name": po.warehouse.name,
-                "supplier": po.supplier,
-                "status": po.status,
-                "created_at": po.created_at,
-                "line_count": po.line_count,
-                "total_ordered": po.total_ordered or 0,
-                "total_received": po.total_received or 0,
-            }
-            for po in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return id_page(
+        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(po) for po in rows]
+    )
 
 
 @router.get(

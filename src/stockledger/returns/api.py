@@ -6,8 +6,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.errors import InvalidInput
 from stockledger.core.limits import QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import PageQuery, id_page, keyset_page, page_of
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
 from stockledger.orders.models import Order
@@ -100,9 +99,7 @@ class ReturnSummaryOut(Schema):
     total_restocked: int
 
 
-class ReturnListOut(Schema):
-    items: list[ReturnSummaryOut]
-    next_cursor: str | None
+ReturnListOut = page_of(ReturnSummaryOut, name="ReturnListOut")
 
 
 class ReceiveResultOut(Schema):
@@ -125,6 +122,22 @@ def receipt_out(receipt) -> dict:
             }
             for line in receipt.lines.all()
         ],
+    }
+
+
+def summary_out(rma: ReturnOrder) -> dict:
+    """A row of the list (annotated by `returns_for`)."""
+    return {
+        "id": rma.id,
+        "number": rma.number,
+        "warehouse_id": rma.warehouse_id,
+        "warehouse_name": rma.warehouse.name,
+        "status": rma.status,
+        "created_at": rma.created_at,
+        "line_count": rma.line_count,
+        "total_expected": rma.total_expected or 0,
+        "total_received": rma.total_received or 0,
+        "total_restocked": rma.total_restocked or 0,
     }
 
 
@@ -187,25 +200,9 @@ def list_returns(
     cursor: str | None = None,
 ):
     qs = returns_for(company=request.company, status=status, number=number)
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {
-        "items": [
-            {
-                "id": rma.id,
-                "number": rma.number,
-                "warehouse_id": rma.warehouse_id,
-                "warehouse_name": rma.warehouse.name,
-                "status": rma.status,
-                "created_at": rma.created_at,
-                "line_count": rma.line_count,
-                "total_expected": rma.total_expected or 0,
-                "total_received": rma.total_received or 0,
-                "total_restocked": rma.total_restocked or 0,
-            }
-            for rma in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return id_page(
+        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(rma) for rma in rows]
+    )
 
 
 @router.get(

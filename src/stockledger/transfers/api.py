@@ -5,8 +5,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import NOTES_MAX, QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import PageQuery, id_page, keyset_page, page_of
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
 from stockledger.warehouses.services import warehouse_by_id
@@ -69,9 +68,7 @@ class TransferSummaryOut(Schema):
     total_quantity: int
 
 
-class TransferListOut(Schema):
-    items: list[TransferSummaryOut]
-    next_cursor: str | None
+TransferListOut = page_of(TransferSummaryOut, name="TransferListOut")
 
 
 class TransferResultOut(TransferOut):
@@ -89,6 +86,14 @@ def _header(transfer: Transfer) -> dict:
         "notes": transfer.notes,
         "transferred_at": transfer.transferred_at,
         "user_name": transfer.user.get_username() if transfer.user else "",
+    }
+
+
+def summary_out(transfer: Transfer) -> dict:
+    """A row of the list (annotated by `transfers_for`)."""
+    return _header(transfer) | {
+        "line_count": transfer.line_count,
+        "total_quantity": transfer.total_quantity or 0,
     }
 
 
@@ -144,14 +149,9 @@ def list_transfers(
     cursor: str | None = None,
 ):
     qs = transfers_for(company=request.company, warehouse_id=warehouse_id, number=number)
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {
-        "items": [
-            _header(t) | {"line_count": t.line_count, "total_quantity": t.total_quantity or 0}
-            for t in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return id_page(
+        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(t) for t in rows]
+    )
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut, summary="A transfer with its lines")

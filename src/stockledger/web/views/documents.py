@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from stockledger.core.errors import InvalidInput, NotFound
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import id_page
 
 from ..access import CompanyRequest, company_required
 from ..lines import EDITORS, MAX_ROWS, line_editor
@@ -19,9 +19,10 @@ def newest_first_page(request: CompanyRequest, qs: QuerySet) -> tuple[list, str 
     if cursor is not None and not (cursor.isascii() and len(cursor) <= 500):
         raise Http404("no such page")
     try:
-        return id_page(qs, limit=PAGE_SIZE, cursor=cursor)
+        page = id_page(qs, limit=PAGE_SIZE, cursor=cursor)
     except InvalidInput:
         raise Http404("no such page") from None
+    return page.items, page.next_cursor
 
 
 def found_or_404(fn, **kwargs):
