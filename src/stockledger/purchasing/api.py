@@ -5,9 +5,9 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, id_page, keyset_page, page_of
+from stockledger.core.pagination import PageQuery, id_page, page_of
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import PurchaseOrder
@@ -308,6 +308,4 @@ def receive_purchase_order(request, po_id: int, payload: ReceiptIn):
 def purchase_order_log(request, po_id: int, page: Query[PageQuery]):
     po = get_for_company(PurchaseOrder, request.company, po_id, label="purchase order")
     rows = purchase_order_log_entries(company=request.company, purchase_order=po)
-    return keyset_page(
-        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
-    )
+    return document_log_page(rows, page)

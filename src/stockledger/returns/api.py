@@ -6,9 +6,9 @@ from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.errors import InvalidInput
 from stockledger.core.limits import QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, id_page, keyset_page, page_of
+from stockledger.core.pagination import PageQuery, id_page, page_of
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.orders.models import Order
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -246,6 +246,4 @@ def receive_return(request, return_id: int, payload: ReceiveIn):
 def return_log(request, return_id: int, page: Query[PageQuery]):
     rma = get_for_company(ReturnOrder, request.company, return_id, label="RMA")
     rows = return_log_entries(company=request.company, return_order=rma)
-    return keyset_page(
-        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
-    )
+    return document_log_page(rows, page)

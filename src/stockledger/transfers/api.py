@@ -5,9 +5,9 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import NOTES_MAX, QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, id_page, keyset_page, page_of
+from stockledger.core.pagination import PageQuery, id_page, page_of
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Transfer
@@ -167,6 +167,4 @@ def get_transfer(request, transfer_id: int):
 def transfer_log(request, transfer_id: int, page: Query[PageQuery]):
     transfer = get_for_company(Transfer, request.company, transfer_id, label="transfer")
     rows = transfer_log_entries(company=request.company, transfer=transfer)
-    return keyset_page(
-        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
-    )
+    return document_log_page(rows, page)
