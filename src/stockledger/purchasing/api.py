@@ -135,8 +135,7 @@ def receipt_out(receipt) -> dict:
     }
 
 
-def summary_out(po: PurchaseOrder) -> dict:
-    """A row of the list (annotated by `purchase_orders_for`)."""
+def _header(po: PurchaseOrder) -> dict:
     return {
         "id": po.id,
         "number": po.number,
@@ -145,6 +144,12 @@ def summary_out(po: PurchaseOrder) -> dict:
         "supplier": po.supplier,
         "status": po.status,
         "created_at": po.created_at,
+    }
+
+
+def summary_out(po: PurchaseOrder) -> dict:
+    """A row of the list (annotated by `purchase_orders_for`)."""
+    return _header(po) | {
         "line_count": po.line_count,
         "total_ordered": po.total_ordered or 0,
         "total_received": po.total_received or 0,
@@ -153,14 +158,7 @@ def summary_out(po: PurchaseOrder) -> dict:
 
 def purchase_order_out(detail: PurchaseOrderDetail) -> dict:
     po = detail.purchase_order
-    return {
-        "id": po.id,
-        "number": po.number,
-        "warehouse_id": po.warehouse_id,
-        "warehouse_name": po.warehouse.name,
-        "supplier": po.supplier,
-        "status": po.status,
-        "created_at": po.created_at,
+    return _header(po) | {
         "closed_at": po.closed_at,
         "editable": detail.editable,
         "lines": [

@@ -125,8 +125,7 @@ def receipt_out(receipt) -> dict:
     }
 
 
-def summary_out(rma: ReturnOrder) -> dict:
-    """A row of the list (annotated by `returns_for`)."""
+def _header(rma: ReturnOrder) -> dict:
     return {
         "id": rma.id,
         "number": rma.number,
@@ -134,6 +133,12 @@ def summary_out(rma: ReturnOrder) -> dict:
         "warehouse_name": rma.warehouse.name,
         "status": rma.status,
         "created_at": rma.created_at,
+    }
+
+
+def summary_out(rma: ReturnOrder) -> dict:
+    """A row of the list (annotated by `returns_for`)."""
+    return _header(rma) | {
         "line_count": rma.line_count,
         "total_expected": rma.total_expected or 0,
         "total_received": rma.total_received or 0,
@@ -143,13 +148,7 @@ def summary_out(rma: ReturnOrder) -> dict:
 
 def return_out(detail: ReturnDetail) -> dict:
     rma = detail.return_order
-    return {
-        "id": rma.id,
-        "number": rma.number,
-        "warehouse_id": rma.warehouse_id,
-        "warehouse_name": rma.warehouse.name,
-        "status": rma.status,
-        "created_at": rma.created_at,
+    return _header(rma) | {
         "order_id": rma.order_id,
         "lines": [
             {

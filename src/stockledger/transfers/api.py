@@ -41,7 +41,8 @@ class TransferLineOut(Schema):
     notes: str
 
 
-class TransferOut(Schema):
+class _TransferHeader(Schema):
+    # What a transfer and its list row both carry (`_header`); not a component of its own.
     id: int
     number: str
     sending_warehouse_id: int
@@ -51,19 +52,13 @@ class TransferOut(Schema):
     notes: str
     transferred_at: datetime
     user_name: str
+
+
+class TransferOut(_TransferHeader):
     lines: list[TransferLineOut]
 
 
-class TransferSummaryOut(Schema):
-    id: int
-    number: str
-    sending_warehouse_id: int
-    sending_warehouse_name: str
-    receiving_warehouse_id: int
-    receiving_warehouse_name: str
-    notes: str
-    transferred_at: datetime
-    user_name: str
+class TransferSummaryOut(_TransferHeader):
     line_count: int
     total_quantity: int
 
