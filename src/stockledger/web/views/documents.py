@@ -1,4 +1,5 @@
-"""What the document pages share: keyset pages by id, and a document's log rows."""
+"""What the document pages share: list pages (keyset by id, with their filters), saving a
+form with its lines, a 404 for another company's id, and a blank line row."""
 
 from collections.abc import Callable
 from typing import TypeVar
