@@ -4,12 +4,18 @@ The API and the pages pass what the caller typed; a status outside the document'
 refused naming the `status` field, and empty values leave a filter off.
 """
 
-from django.db.models import QuerySet, TextChoices
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet, TextChoices
 
 from .errors import InvalidInput
 
+M = TypeVar("M", bound=Model)
 
-def with_status(qs: QuerySet, status: str | None, *, choices: type[TextChoices]) -> QuerySet:
+
+def with_status(
+    qs: QuerySet[M, Any], status: str | None, *, choices: type[TextChoices]
+) -> QuerySet[M, Any]:
     """`qs` kept to documents in `status` (one of `choices`); all of them when it is empty."""
     if not status:
         return qs
@@ -18,6 +24,6 @@ def with_status(qs: QuerySet, status: str | None, *, choices: type[TextChoices])
     return qs.filter(status=status)
 
 
-def with_number_like(qs: QuerySet, number: str | None) -> QuerySet:
+def with_number_like(qs: QuerySet[M, Any], number: str | None) -> QuerySet[M, Any]:
     """`qs` kept to documents whose number contains `number` (any case); all when empty."""
     return qs.filter(number__icontains=number) if number else qs

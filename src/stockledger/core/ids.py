@@ -4,14 +4,17 @@ Ids are 64-bit signed in the database: a larger number cannot name anything and 
 reach the database (PostgreSQL would refuse it with a 500), so it is refused at the edge.
 """
 
-from typing import Any
+from typing import Any, TypeGuard
 
-from ninja import Field, Path, Query
+from ninja import Field
+
+# The functions behind ninja's Path/Query markers (those names are Annotated aliases to mypy).
+from ninja.params.functions import Path, Query
 
 MAX_ID = 2**63 - 1  # the largest id a database row can have
 
 
-def is_row_id(value: Any) -> bool:
+def is_row_id(value: Any) -> TypeGuard[int]:
     """True for an int (not a bool) that could be a row's id."""
     return type(value) is int and 0 < value <= MAX_ID
 

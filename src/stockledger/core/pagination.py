@@ -60,7 +60,7 @@ def page_of(item: type[Schema], *, name: str) -> type[Schema]:
         name,
         __base__=Schema,
         __module__=sys._getframe(1).f_globals["__name__"],
-        items=(list[item], ...),
+        items=(list[item], ...),  # type: ignore[valid-type]  # the item schema is an argument
         next_cursor=(str | None, ...),
     )
 

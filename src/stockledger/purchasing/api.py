@@ -1,6 +1,7 @@
 """JSON API for purchasing: purchase orders and their goods receipts."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -147,8 +148,9 @@ def _header(po: PurchaseOrder) -> dict:
     }
 
 
-def summary_out(po: PurchaseOrder) -> dict:
-    """A row of the list (annotated by `purchase_orders_for`)."""
+def summary_out(po: Any) -> dict:
+    """A row of the list: a PurchaseOrder annotated by `purchase_orders_for` (its line count
+    and totals are annotations, not model fields, hence `Any`)."""
     return _header(po) | {
         "line_count": po.line_count,
         "total_ordered": po.total_ordered or 0,

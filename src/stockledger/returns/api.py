@@ -1,6 +1,7 @@
 """JSON API for returns (RMAs): open, receive and restock."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -136,8 +137,9 @@ def _header(rma: ReturnOrder) -> dict:
     }
 
 
-def summary_out(rma: ReturnOrder) -> dict:
-    """A row of the list (annotated by `returns_for`)."""
+def summary_out(rma: Any) -> dict:
+    """A row of the list: a ReturnOrder annotated by `returns_for` (its line count and totals
+    are annotations, not model fields, hence `Any`)."""
     return _header(rma) | {
         "line_count": rma.line_count,
         "total_expected": rma.total_expected or 0,

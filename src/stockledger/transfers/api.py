@@ -1,6 +1,7 @@
 """JSON API for inventory transfers between warehouses."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
@@ -84,8 +85,9 @@ def _header(transfer: Transfer) -> dict:
     }
 
 
-def summary_out(transfer: Transfer) -> dict:
-    """A row of the list (annotated by `transfers_for`)."""
+def summary_out(transfer: Any) -> dict:
+    """A row of the list: a Transfer annotated by `transfers_for` (its line count and total
+    are annotations, not model fields, hence `Any`)."""
     return _header(transfer) | {
         "line_count": transfer.line_count,
         "total_quantity": transfer.total_quantity or 0,

@@ -54,7 +54,8 @@ class DocumentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.company = company
         for name in self.WAREHOUSE_FIELDS:
-            self.fields[name].choices = warehouse_choices(company, blank="Choose…")
+            field = cast(forms.ChoiceField, self.fields[name])
+            field.choices = warehouse_choices(company, blank="Choose…")
 
     def warehouse_obj(self, name: str = "warehouse") -> Warehouse:
         """The warehouse chosen in field `name` (its choices kept it to the company's)."""
