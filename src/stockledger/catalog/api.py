@@ -5,7 +5,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import COMPONENT_QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
+from stockledger.core.pagination import PageQuery, keyset_page, page_of
 from stockledger.core.tenancy import get_for_company
 
 from .models import Product, ProductKind
@@ -76,9 +76,7 @@ class ProductOut(Schema):
     bom: list[ComponentOut]
 
 
-class ProductListOut(Schema):
-    items: list[ProductOut]
-    next_cursor: str | None
+ProductListOut = page_of(ProductOut, name="ProductListOut")
 
 
 def product_out(product: Product, quantities) -> dict:

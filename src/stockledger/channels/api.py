@@ -2,13 +2,14 @@
 
 from datetime import datetime
 
-from ninja import Body, Field, Path, Query, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
 from stockledger.catalog.models import Product
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.errors import NotFound
-from stockledger.core.pagination import PageQuery, keyset_page
+from stockledger.core.ids import id_path
+from stockledger.core.pagination import PageQuery, keyset_page, page_of
 from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
@@ -39,13 +40,6 @@ from .services import (
 from .sync import channel_quantities_import
 
 router = Router(tags=["sales channels"])
-
-# Ids are 64-bit: a larger number cannot name anything and must not reach the database.
-MAX_ID = 2**63 - 1
-
-
-def id_path():
-    return Path(..., ge=1, le=MAX_ID)
 
 
 class ChannelIn(Schema):
@@ -134,9 +128,7 @@ def create_channel(request, payload: ChannelIn):
     return Status(201, {**_out(request, channel), "webhook_secret": channel.webhook_secret})
 
 
-class ChannelListOut(Schema):
-    items: list[ChannelOut]
-    next_cursor: str | None
+ChannelListOut = page_of(ChannelOut, name="ChannelListOut")
 
 
 @router.get("/sales-channels", response=ChannelListOut, summary="List sales channels (by name)")
@@ -328,9 +320,7 @@ def rule_out(rule: WritebackRule) -> dict:
     }
 
 
-class RuleListOut(Schema):
-    items: list[RuleOut]
-    next_cursor: str | None
+RuleListOut = page_of(RuleOut, name="RuleListOut")
 
 
 @router.get(
@@ -562,9 +552,7 @@ def post_resume(request, channel_id: int = id_path()):
     return health_out(channel)
 
 
-class SyncListOut(Schema):
-    items: list[SyncOut]
-    next_cursor: str | None
+SyncListOut = page_of(SyncOut, name="SyncListOut")
 
 
 class SyncFilters(PageQuery):
@@ -599,9 +587,7 @@ class WrittenItemOut(Schema):
     event_id: str = Field(..., description="the run that wrote it")
 
 
-class WrittenListOut(Schema):
-    items: list[WrittenItemOut]
-    next_cursor: str | None
+WrittenListOut = page_of(WrittenItemOut, name="WrittenListOut")
 
 
 @router.get(
@@ -636,9 +622,7 @@ class PreviewItemOut(Schema):
     explanation: str
 
 
-class PreviewListOut(Schema):
-    items: list[PreviewItemOut]
-    next_cursor: str | None
+PreviewListOut = page_of(PreviewItemOut, name="PreviewListOut")
 
 
 @router.get(

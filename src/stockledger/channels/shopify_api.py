@@ -4,9 +4,9 @@ are write-only: answers say whether they are set (and the token's last 4), never
 from ninja import Field, Router, Schema
 
 from stockledger.core.errors import NotFound
+from stockledger.core.ids import id_path
 
 from .adapters.shopify_client import API_VERSION
-from .api import id_path
 from .models import ShopifySettings
 from .selectors import channel_for
 from .shopify_services import channel_connect_shopify

@@ -6,7 +6,7 @@ from typing import Any
 from ninja import Field, Query, Router, Schema, Status
 
 from .models import ApiToken
-from .pagination import Page, PageQuery, keyset_page
+from .pagination import Page, PageQuery, keyset_page, page_of
 from .permissions import permissions_of
 from .requests import CompanyRequest
 from .services import token_create, token_delete, token_revoke
@@ -57,9 +57,7 @@ class TokenCreatedOut(TokenOut):
     )
 
 
-class TokenListOut(Schema):
-    items: list[TokenOut]
-    next_cursor: str | None
+TokenListOut = page_of(TokenOut, name="TokenListOut")
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, summary="Create an API token (shown once)")

@@ -8,7 +8,7 @@ from ninja import Query, Router, Schema
 
 from .audit import audit_entries
 from .models import AuditEntry
-from .pagination import Page, PageQuery, keyset_page
+from .pagination import Page, PageQuery, keyset_page, page_of
 from .requests import CompanyRequest
 
 router = Router(tags=["audit"])
@@ -25,9 +25,7 @@ class AuditEntryOut(Schema):
     changes: dict[str, list[Any]]
 
 
-class AuditListOut(Schema):
-    items: list[AuditEntryOut]
-    next_cursor: str | None
+AuditListOut = page_of(AuditEntryOut, name="AuditListOut")
 
 
 @router.get(

@@ -1,4 +1,4 @@
-"""Cursor pagination for every API list: `?limit=&cursor=` in, `{items, next_cursor}` out.
+"""Cursor pagination for every API list and page: `?limit=&cursor=` in, `{items, next_cursor}` out.
 
 Keyset, never OFFSET: a page starts strictly after the sort key of the previous page's last
 row, so rows inserted or deleted meanwhile never shift a page (no row is skipped or repeated;
@@ -6,9 +6,7 @@ rows inserted before the cursor position are simply not seen by this walk).
 
 Use it in a list endpoint:
 
-    class WarehouseListOut(Schema):
-        items: list[WarehouseOut]
-        next_cursor: str | None
+    WarehouseListOut = page_of(WarehouseOut, name="WarehouseListOut")
 
     @router.get("/warehouses", response=WarehouseListOut)
     def list_warehouses(request, page: Query[PageQuery]):
@@ -18,6 +16,7 @@ Use it in a list endpoint:
 `order` names non-null model fields (a leading `-` for descending); the last one must be
 unique (normally `id`). The cursor is opaque to clients: base64 of the last row's key and the
 order it belongs to, so a cursor from another list is refused (422) rather than misread.
+Document lists (newest first) use `id_page`, the same walk by `-id`.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +33,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q, QuerySet
 from ninja import Field, Schema
+from pydantic import create_model
 
 from .errors import InvalidInput
 
@@ -46,6 +47,21 @@ class PageQuery(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="items per page")
     cursor: str | None = Field(
         None, max_length=1000, description="`next_cursor` of the previous page; omit for the first"
+    )
+
+
+def page_of(item: type[Schema], *, name: str) -> type[Schema]:
+    """The answer schema of a list of `item`: `{items: [item], next_cursor}`.
+
+    `name` is its published OpenAPI component name (e.g. `ProductListOut`): generated clients
+    depend on it, so each list keeps its own name rather than a generic `Page[...]`.
+    """
+    return create_model(
+        name,
+        __base__=Schema,
+        __module__=sys._getframe(1).f_globals["__name__"],
+        items=(list[item], ...),  # type: ignore[valid-type]  # the item schema is an argument
+        next_cursor=(str | None, ...),
     )
 
 
@@ -145,3 +161,14 @@ def keyset_page(
         rows = rows[:limit]
         next_cursor = encode_cursor(order, [_value_of(rows[-1], f.lstrip("-")) for f in order])
     return Page(items=transform(rows) if transform else rows, next_cursor=next_cursor)
+
+
+def id_page(
+    qs: QuerySet[Any],
+    *,
+    limit: int,
+    cursor: str | None,
+    transform: Callable[[list[Any]], list[Any]] | None = None,
+) -> Page:
+    """One page of a document list, newest first (by id): `keyset_page(order=("-id",))`."""
+    return keyset_page(qs, order=("-id",), limit=limit, cursor=cursor, transform=transform)

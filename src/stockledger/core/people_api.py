@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from .errors import InvalidInput
 from .models import Company, User
-from .pagination import Page, PageQuery, keyset_page
+from .pagination import Page, PageQuery, keyset_page, page_of
 from .permissions import Role
 from .requests import CompanyRequest
 from .services import (
@@ -38,9 +38,7 @@ class UserOut(Schema):
     last_login: datetime | None
 
 
-class UserListOut(Schema):
-    items: list[UserOut]
-    next_cursor: str | None
+UserListOut = page_of(UserOut, name="UserListOut")
 
 
 class UserIn(Schema):

@@ -22,6 +22,10 @@ class ErrorOut(Schema):
     )
 
 
+# The errors a document operation can answer with: unknown id, conflicting state, bad input.
+ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
 _ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d")
 
 

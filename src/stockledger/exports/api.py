@@ -10,6 +10,7 @@ from typing import Literal
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.errors import InvalidInput
+from stockledger.core.pagination import page_of
 from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 
@@ -100,9 +101,7 @@ def export_out(export: Export) -> dict:
     }
 
 
-class ExportPageOut(Schema):
-    items: list[ExportOut]
-    next_cursor: str | None
+ExportPageOut = page_of(ExportOut, name="ExportPageOut")
 
 
 class ExportFilters(Schema):

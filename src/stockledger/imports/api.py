@@ -13,6 +13,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from stockledger.core.errors import InvalidInput
+from stockledger.core.pagination import page_of
 from stockledger.core.schemas import ErrorOut
 from stockledger.core.tenancy import get_for_company
 
@@ -142,9 +143,7 @@ def apply_import(request, import_id: int, payload: ApplyIn | None = None):
     )
 
 
-class ImportPageOut(Schema):
-    items: list[ImportOut]
-    next_cursor: str | None
+ImportPageOut = page_of(ImportOut, name="ImportPageOut")
 
 
 class ImportFilters(Schema):

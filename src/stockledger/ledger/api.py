@@ -9,6 +9,7 @@ from typing import Any, cast
 import orjson
 from django.db import connection, connections
 from django.db import router as db_router
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.dateparse import parse_datetime
 from ninja import Field, Query, Router, Schema
@@ -19,6 +20,7 @@ from stockledger.catalog.services import clean_sku, product_by_sku, sku_key
 from stockledger.core.errors import InvalidInput
 from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
+from stockledger.core.pagination import Page, PageQuery, keyset_page, page_of
 from stockledger.core.requests import CompanyRequest
 from stockledger.core.rows import field_count, model_from_row, select_list
 from stockledger.core.schemas import Timestamp
@@ -84,6 +86,14 @@ def entry_out(entry: LogEntry) -> dict[str, Any]:
 
 def entries_out(entries: list[LogEntry]) -> list[dict[str, Any]]:
     return [entry_out(e) for e in entries]
+
+
+def document_log_page(rows: QuerySet[LogEntry], page: PageQuery) -> Page:
+    """A page of the log rows one document caused (`document_log_entries`), in recorded order:
+    what each document's `/log` operation answers."""
+    return keyset_page(
+        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
+    )
 
 
 # The log page is serialized straight from value tuples, in LogEntryOut's field order, with
@@ -211,9 +221,7 @@ def post_on_hand(request: CompanyRequest, payload: OnHandIn) -> HttpResponse:
     )
 
 
-class LogPageOut(Schema):
-    items: list[LogEntryOut]
-    next_cursor: str | None
+LogPageOut = page_of(LogEntryOut, name="LogPageOut")
 
 
 class LogFilters(Schema):

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from ninja import Field, Query, Router, Schema
 from pydantic import BeforeValidator
 
+from stockledger.core.ids import MAX_ID
 from stockledger.core.requests import CompanyRequest
 from stockledger.core.schemas import Timestamp
 from stockledger.exports.parameters import zone
@@ -32,7 +33,7 @@ Moment = Annotated[Timestamp, BeforeValidator(_iso_text)]
 
 class StockOnDateQuery(Schema):
     at: Moment = Field(description="the moment, ISO 8601 with offset")
-    warehouse_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    warehouse_id: int | None = Field(None, ge=1, le=MAX_ID)
     sku: str | None = Field(None, max_length=100)
 
 

@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.ids import id_field, id_path, id_query
 from stockledger.core.limits import ORDER_QUANTITY_MAX
-from stockledger.core.paging import id_page
-from stockledger.orders.api import ERRORS, ErrorOut, id_field, id_path, id_query
+from stockledger.core.pagination import id_page, page_of
+from stockledger.core.schemas import ERRORS, ErrorOut
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import ManufacturingOrder
@@ -53,9 +54,7 @@ class MoOut(Schema):
     )
 
 
-class MoListOut(Schema):
-    items: list[MoOut]
-    next_cursor: str | None
+MoListOut = page_of(MoOut, name="MoListOut")
 
 
 def mo_out(mo: ManufacturingOrder) -> dict:
@@ -119,8 +118,7 @@ def list_mos(
     qs = mos_list(
         company=request.company, status=status, product_id=product_id, warehouse_id=warehouse_id
     )
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {"items": [mo_out(mo) for mo in rows], "next_cursor": next_cursor}
+    return id_page(qs, limit=limit, cursor=cursor, transform=lambda rows: [mo_out(m) for m in rows])
 
 
 @router.get(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from stockledger.catalog.models import BomLine, Product
-from stockledger.core.errors import InvalidInput
+from stockledger.core.document_lists import with_status
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
@@ -25,12 +25,7 @@ def mos_list(
 ) -> QuerySet[ManufacturingOrder]:
     """The company's manufacturing orders, newest first, with product and warehouse joined."""
     qs = ManufacturingOrder.objects.filter(company=company).select_related("product", "warehouse")
-    if status:
-        if status not in MoStatus.values:
-            raise InvalidInput(
-                f"status must be one of {', '.join(MoStatus.values)}", field="status"
-            )
-        qs = qs.filter(status=status)
+    qs = with_status(qs, status, choices=MoStatus)
     if product_id is not None:
         qs = qs.filter(product_id=product_id)
     if warehouse_id is not None:

@@ -2,12 +2,13 @@
 
 from datetime import datetime
 
-from ninja import Body, Field, Path, Query, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
+from stockledger.core.ids import id_field, id_path, id_query
 from stockledger.core.limits import LINES_MAX, ORDER_QUANTITY_MAX
-from stockledger.core.paging import id_page
-from stockledger.core.schemas import ErrorOut, Timestamp
+from stockledger.core.pagination import id_page, page_of
+from stockledger.core.schemas import ERRORS, ErrorOut, Timestamp
 from stockledger.warehouses.services import warehouse_by_id
 
 from .manual import order_enter
@@ -16,24 +17,6 @@ from .selectors import order_detail, orders_list, with_lines
 from .services import order_cancel, order_import, order_ship
 
 router = Router(tags=["orders"])
-
-
-ERRORS = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-
-# Ids are 64-bit: a larger number cannot name anything and must not reach the database.
-MAX_ID = 2**63 - 1
-
-
-def id_field(description: str | None = None):
-    return Field(..., ge=1, le=MAX_ID, description=description)
-
-
-def id_path():
-    return Path(..., ge=1, le=MAX_ID)
-
-
-def id_query(description: str | None = None):
-    return Query(None, ge=1, le=MAX_ID, description=description)
 
 
 class OrderLineIn(Schema):
@@ -116,9 +99,7 @@ class OrderImportOut(OrderOut):
     )
 
 
-class OrderListOut(Schema):
-    items: list[OrderOut]
-    next_cursor: str | None
+OrderListOut = page_of(OrderOut, name="OrderListOut")
 
 
 def order_out(order: Order) -> dict:
@@ -231,8 +212,12 @@ def list_orders(
         warehouse_id=warehouse_id,
         order_number=order_number,
     )
-    rows, next_cursor = id_page(with_lines(qs), limit=limit, cursor=cursor)
-    return {"items": [order_out(o) for o in rows], "next_cursor": next_cursor}
+    return id_page(
+        with_lines(qs),
+        limit=limit,
+        cursor=cursor,
+        transform=lambda rows: [order_out(o) for o in rows],
+    )
 
 
 @router.get(

@@ -33,6 +33,7 @@ from stockledger.catalog.skus import sku_key
 from stockledger.channels.models import SalesChannel
 from stockledger.core.bulk_sql import insert_objects
 from stockledger.core.errors import DomainError, InvalidInput
+from stockledger.core.ids import is_row_id
 from stockledger.core.models import Company, User
 from stockledger.ledger.models import EventType, OrderStep
 from stockledger.ledger.services import ledger_record, write_transaction
@@ -94,7 +95,7 @@ class _Pending:
 
 def _ids(orders: Sequence[dict], key: str) -> set[int]:
     values = (o.get(key) for o in orders if isinstance(o, dict))
-    return {v for v in values if type(v) is int and 0 < v < 2**63}
+    return {v for v in values if is_row_id(v)}
 
 
 def _validate(

@@ -4,6 +4,7 @@ from typing import Any, cast
 
 from django.db.models import Prefetch, QuerySet
 
+from stockledger.core.document_lists import with_status
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
@@ -25,12 +26,7 @@ def orders_list(
     qs = Order.objects.filter(company=company).select_related("channel", "warehouse")
     if channel_id is not None:
         qs = qs.filter(channel_id=channel_id)
-    if status:
-        if status not in OrderStatus.values:
-            raise InvalidInput(
-                f"status must be one of {', '.join(OrderStatus.values)}", field="status"
-            )
-        qs = qs.filter(status=status)
+    qs = with_status(qs, status, choices=OrderStatus)
     if warehouse_id is not None:
         qs = qs.filter(warehouse_id=warehouse_id)
     if order_number:

@@ -1,14 +1,14 @@
 """JSON API for purchasing: purchase orders and their goods receipts."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import PageQuery, id_page, page_of
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import PurchaseOrder
@@ -110,9 +110,7 @@ class PurchaseOrderSummaryOut(Schema):
     total_received: int
 
 
-class PurchaseOrderListOut(Schema):
-    items: list[PurchaseOrderSummaryOut]
-    next_cursor: str | None
+PurchaseOrderListOut = page_of(PurchaseOrderSummaryOut, name="PurchaseOrderListOut")
 
 
 class ReceiptResultOut(Schema):
@@ -138,8 +136,7 @@ def receipt_out(receipt) -> dict:
     }
 
 
-def purchase_order_out(detail: PurchaseOrderDetail) -> dict:
-    po = detail.purchase_order
+def _header(po: PurchaseOrder) -> dict:
     return {
         "id": po.id,
         "number": po.number,
@@ -148,6 +145,22 @@ def purchase_order_out(detail: PurchaseOrderDetail) -> dict:
         "supplier": po.supplier,
         "status": po.status,
         "created_at": po.created_at,
+    }
+
+
+def summary_out(po: Any) -> dict:
+    """A row of the list: a PurchaseOrder annotated by `purchase_orders_for` (its line count
+    and totals are annotations, not model fields, hence `Any`)."""
+    return _header(po) | {
+        "line_count": po.line_count,
+        "total_ordered": po.total_ordered or 0,
+        "total_received": po.total_received or 0,
+    }
+
+
+def purchase_order_out(detail: PurchaseOrderDetail) -> dict:
+    po = detail.purchase_order
+    return _header(po) | {
         "closed_at": po.closed_at,
         "editable": detail.editable,
         "lines": [
@@ -244,25 +257,9 @@ def list_purchase_orders(
     cursor: str | None = None,
 ):
     qs = purchase_orders_for(company=request.company, status=status, number=number)
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {
-        "items": [
-            {
-                "id": po.id,
-                "number": po.number,
-                "warehouse_id": po.warehouse_id,
-                "warehouse_name": po.warehouse.name,
-                "supplier": po.supplier,
-                "status": po.status,
-                "created_at": po.created_at,
-                "line_count": po.line_count,
-                "total_ordered": po.total_ordered or 0,
-                "total_received": po.total_received or 0,
-            }
-            for po in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return id_page(
+        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(po) for po in rows]
+    )
 
 
 @router.get(
@@ -311,6 +308,4 @@ def receive_purchase_order(request, po_id: int, payload: ReceiptIn):
 def purchase_order_log(request, po_id: int, page: Query[PageQuery]):
     po = get_for_company(PurchaseOrder, request.company, po_id, label="purchase order")
     rows = purchase_order_log_entries(company=request.company, purchase_order=po)
-    return keyset_page(
-        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
-    )
+    return document_log_page(rows, page)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
-from stockledger.core.errors import InvalidInput
+from stockledger.core.document_lists import with_number_like, with_status
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
@@ -25,14 +25,7 @@ def purchase_orders_for(
     """The company's purchase orders, newest first, with line counts and ordered/received
     totals annotated (`line_count`, `total_ordered`, `total_received`)."""
     qs = PurchaseOrder.objects.filter(company=company)
-    if status:
-        if status not in PurchaseOrderStatus.values:
-            raise InvalidInput(
-                f"status must be one of {', '.join(PurchaseOrderStatus.values)}", field="status"
-            )
-        qs = qs.filter(status=status)
-    if number:
-        qs = qs.filter(number__icontains=number)
+    qs = with_number_like(with_status(qs, status, choices=PurchaseOrderStatus), number)
     return (
         qs.select_related("warehouse")
         .annotate(

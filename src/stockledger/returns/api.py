@@ -1,15 +1,15 @@
 """JSON API for returns (RMAs): open, receive and restock."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.errors import InvalidInput
 from stockledger.core.limits import QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import PageQuery, id_page, page_of
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.orders.models import Order
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -100,9 +100,7 @@ class ReturnSummaryOut(Schema):
     total_restocked: int
 
 
-class ReturnListOut(Schema):
-    items: list[ReturnSummaryOut]
-    next_cursor: str | None
+ReturnListOut = page_of(ReturnSummaryOut, name="ReturnListOut")
 
 
 class ReceiveResultOut(Schema):
@@ -128,8 +126,7 @@ def receipt_out(receipt) -> dict:
     }
 
 
-def return_out(detail: ReturnDetail) -> dict:
-    rma = detail.return_order
+def _header(rma: ReturnOrder) -> dict:
     return {
         "id": rma.id,
         "number": rma.number,
@@ -137,6 +134,23 @@ def return_out(detail: ReturnDetail) -> dict:
         "warehouse_name": rma.warehouse.name,
         "status": rma.status,
         "created_at": rma.created_at,
+    }
+
+
+def summary_out(rma: Any) -> dict:
+    """A row of the list: a ReturnOrder annotated by `returns_for` (its line count and totals
+    are annotations, not model fields, hence `Any`)."""
+    return _header(rma) | {
+        "line_count": rma.line_count,
+        "total_expected": rma.total_expected or 0,
+        "total_received": rma.total_received or 0,
+        "total_restocked": rma.total_restocked or 0,
+    }
+
+
+def return_out(detail: ReturnDetail) -> dict:
+    rma = detail.return_order
+    return _header(rma) | {
         "order_id": rma.order_id,
         "lines": [
             {
@@ -187,25 +201,9 @@ def list_returns(
     cursor: str | None = None,
 ):
     qs = returns_for(company=request.company, status=status, number=number)
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {
-        "items": [
-            {
-                "id": rma.id,
-                "number": rma.number,
-                "warehouse_id": rma.warehouse_id,
-                "warehouse_name": rma.warehouse.name,
-                "status": rma.status,
-                "created_at": rma.created_at,
-                "line_count": rma.line_count,
-                "total_expected": rma.total_expected or 0,
-                "total_received": rma.total_received or 0,
-                "total_restocked": rma.total_restocked or 0,
-            }
-            for rma in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return id_page(
+        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(rma) for rma in rows]
+    )
 
 
 @router.get(
@@ -249,6 +247,4 @@ def receive_return(request, return_id: int, payload: ReceiveIn):
 def return_log(request, return_id: int, page: Query[PageQuery]):
     rma = get_for_company(ReturnOrder, request.company, return_id, label="RMA")
     rows = return_log_entries(company=request.company, return_order=rma)
-    return keyset_page(
-        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
-    )
+    return document_log_page(rows, page)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
-from stockledger.core.errors import InvalidInput
+from stockledger.core.document_lists import with_number_like, with_status
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
@@ -19,14 +19,7 @@ def returns_for(
     """The company's RMAs, newest first, with `line_count`, `total_expected`, `total_received`
     and `total_restocked` annotated."""
     qs = ReturnOrder.objects.filter(company=company)
-    if status:
-        if status not in ReturnStatus.values:
-            raise InvalidInput(
-                f"status must be one of {', '.join(ReturnStatus.values)}", field="status"
-            )
-        qs = qs.filter(status=status)
-    if number:
-        qs = qs.filter(number__icontains=number)
+    qs = with_number_like(with_status(qs, status, choices=ReturnStatus), number)
     return (
         qs.select_related("warehouse")
         .annotate(

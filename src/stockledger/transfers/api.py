@@ -1,14 +1,14 @@
 """JSON API for inventory transfers between warehouses."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
 from stockledger.core.limits import NOTES_MAX, QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, keyset_page
-from stockledger.core.paging import id_page
+from stockledger.core.pagination import PageQuery, id_page, page_of
 from stockledger.core.tenancy import get_for_company
-from stockledger.ledger.api import LogEntryOut, LogPageOut, entries_out, entry_out
+from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.warehouses.services import warehouse_by_id
 
 from .models import Transfer
@@ -42,7 +42,8 @@ class TransferLineOut(Schema):
     notes: str
 
 
-class TransferOut(Schema):
+class _TransferHeader(Schema):
+    # What a transfer and its list row both carry (`_header`); not a component of its own.
     id: int
     number: str
     sending_warehouse_id: int
@@ -52,26 +53,18 @@ class TransferOut(Schema):
     notes: str
     transferred_at: datetime
     user_name: str
+
+
+class TransferOut(_TransferHeader):
     lines: list[TransferLineOut]
 
 
-class TransferSummaryOut(Schema):
-    id: int
-    number: str
-    sending_warehouse_id: int
-    sending_warehouse_name: str
-    receiving_warehouse_id: int
-    receiving_warehouse_name: str
-    notes: str
-    transferred_at: datetime
-    user_name: str
+class TransferSummaryOut(_TransferHeader):
     line_count: int
     total_quantity: int
 
 
-class TransferListOut(Schema):
-    items: list[TransferSummaryOut]
-    next_cursor: str | None
+TransferListOut = page_of(TransferSummaryOut, name="TransferListOut")
 
 
 class TransferResultOut(TransferOut):
@@ -89,6 +82,15 @@ def _header(transfer: Transfer) -> dict:
         "notes": transfer.notes,
         "transferred_at": transfer.transferred_at,
         "user_name": transfer.user.get_username() if transfer.user else "",
+    }
+
+
+def summary_out(transfer: Any) -> dict:
+    """A row of the list: a Transfer annotated by `transfers_for` (its line count and total
+    are annotations, not model fields, hence `Any`)."""
+    return _header(transfer) | {
+        "line_count": transfer.line_count,
+        "total_quantity": transfer.total_quantity or 0,
     }
 
 
@@ -144,14 +146,9 @@ def list_transfers(
     cursor: str | None = None,
 ):
     qs = transfers_for(company=request.company, warehouse_id=warehouse_id, number=number)
-    rows, next_cursor = id_page(qs, limit=limit, cursor=cursor)
-    return {
-        "items": [
-            _header(t) | {"line_count": t.line_count, "total_quantity": t.total_quantity or 0}
-            for t in rows
-        ],
-        "next_cursor": next_cursor,
-    }
+    return id_page(
+        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(t) for t in rows]
+    )
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut, summary="A transfer with its lines")
@@ -167,6 +164,4 @@ def get_transfer(request, transfer_id: int):
 def transfer_log(request, transfer_id: int, page: Query[PageQuery]):
     transfer = get_for_company(Transfer, request.company, transfer_id, label="transfer")
     rows = transfer_log_entries(company=request.company, transfer=transfer)
-    return keyset_page(
-        rows, order=("id",), limit=page.limit, cursor=page.cursor, transform=entries_out
-    )
+    return document_log_page(rows, page)

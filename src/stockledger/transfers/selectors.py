@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from stockledger.core.document_lists import with_number_like
 from stockledger.core.models import Company
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.models import DocumentType, LogEntry
@@ -22,8 +23,7 @@ def transfers_for(
         qs = qs.filter(
             Q(sending_warehouse_id=warehouse_id) | Q(receiving_warehouse_id=warehouse_id)
         )
-    if number:
-        qs = qs.filter(number__icontains=number)
+    qs = with_number_like(qs, number)
     return (
         qs.select_related("sending_warehouse", "receiving_warehouse", "user")
         .annotate(line_count=Count("lines"), total_quantity=Sum("lines__quantity"))

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
 
-from stockledger.core.pagination import PageQuery, keyset_page
+from stockledger.core.pagination import PageQuery, keyset_page, page_of
 from stockledger.core.tenancy import get_for_company
 
 from .models import Warehouse
@@ -33,9 +33,7 @@ def create_warehouse(request, payload: WarehouseIn):
     return Status(201, warehouse_create(company=request.company, name=payload.name))
 
 
-class WarehouseListOut(Schema):
-    items: list[WarehouseOut]
-    next_cursor: str | None
+WarehouseListOut = page_of(WarehouseOut, name="WarehouseListOut")
 
 
 class WarehouseFilters(PageQuery):

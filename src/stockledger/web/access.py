@@ -15,6 +15,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from stockledger.core.errors import NotFound
+from stockledger.core.ids import MAX_ID
 from stockledger.core.requests import CompanyRequest
 from stockledger.core.tenancy import get_for_company
 
@@ -49,9 +50,6 @@ def company_object_or_404(model: type[M], request: CompanyRequest, pk: object) -
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-MAX_ID = 2**63 - 1  # the largest id a database row can have (64-bit signed)
 
 
 def query_id(request: HttpRequest, name: str) -> int | None:

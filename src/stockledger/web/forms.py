@@ -39,6 +39,29 @@ def channel_choices(company: Company, *, blank: str | None = None) -> list[tuple
     return ([("", blank)] if blank is not None else []) + choices
 
 
+class DocumentForm(forms.Form):
+    """A document's form (PO, RMA, MO, transfer, manual order): its warehouse pickers offer
+    the company's active warehouses, and a service error on `warehouse_id` shows at the picker.
+
+    Subclasses declare their warehouse fields themselves (the field order is the page's) and
+    name them in `WAREHOUSE_FIELDS`.
+    """
+
+    WAREHOUSE_FIELDS: tuple[str, ...] = ("warehouse",)
+    ALIASES = {"warehouse_id": "warehouse"}
+
+    def __init__(self, *args, company: Company, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.company = company
+        for name in self.WAREHOUSE_FIELDS:
+            field = cast(forms.ChoiceField, self.fields[name])
+            field.choices = warehouse_choices(company, blank="Choose…")
+
+    def warehouse_obj(self, name: str = "warehouse") -> Warehouse:
+        """The warehouse chosen in field `name` (its choices kept it to the company's)."""
+        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data[name]))
+
+
 def add_domain_error(form: forms.Form, exc: DomainError, aliases: dict[str, str] | None = None):
     """Show a service's refusal next to the field it names (or above the form)."""
     name = exc.field or ""

@@ -24,15 +24,15 @@ from stockledger.manufacturing.services import mo_create, mo_finish
 from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_required
-from ..forms import add_domain_error, warehouse_choices
-from .documents import found_or_404, list_query, newest_first_page
+from ..forms import DocumentForm, add_domain_error
+from .documents import found_or_404, list_page, status_param
 
 
 class FinishForm(forms.Form):
     quantity = forms.IntegerField(min_value=1, max_value=QUANTITY_MAX, label="Units to finish")
 
 
-class MoForm(forms.Form):
+class MoForm(DocumentForm):
     number = forms.CharField(max_length=100, label="MO number")
     sku = forms.CharField(
         max_length=100,
@@ -44,13 +44,6 @@ class MoForm(forms.Form):
     quantity = forms.IntegerField(min_value=1, max_value=ORDER_QUANTITY_MAX, label="Units to make")
     warehouse = forms.ChoiceField(label="Made in")
 
-    ALIASES = {"warehouse_id": "warehouse"}
-
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-        self.fields["warehouse"].choices = warehouse_choices(company, blank="Choose…")
-
     def clean_sku(self):
         sku = self.cleaned_data["sku"].strip()
         product = Product.objects.filter(company=self.company, sku=sku).first()
@@ -58,9 +51,6 @@ class MoForm(forms.Form):
             raise forms.ValidationError(f"unknown SKU {sku!r}")
         self.product = product
         return sku
-
-    def warehouse_obj(self) -> Warehouse:
-        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
 
 
 def components_check(company, data) -> dict:
@@ -154,19 +144,16 @@ def mo_new_check(request: CompanyRequest) -> HttpResponse:
 @company_required
 @reads_from_replica
 def mo_list(request: CompanyRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in MoStatus.values:
-        status = ""
+    status = status_param(request, MoStatus)
     qs = mos_list(company=request.company, status=status or None)
-    rows, before = newest_first_page(request, qs)
-    context = {
-        "rows": rows,
-        "before": before,
-        "query": list_query(request, "status"),
-        "statuses": MoStatus.choices,
-        "status": status,
-    }
-    return render(request, "web/manufacturing/list.html", context)
+    return list_page(
+        request,
+        "web/manufacturing/list.html",
+        qs,
+        filters=("status",),
+        statuses=MoStatus.choices,
+        status=status,
+    )
 
 
 @company_required

@@ -16,31 +16,20 @@ from stockledger.orders.manual import MANUAL_PREFIX, order_enter
 from stockledger.orders.models import Order, OrderStatus
 from stockledger.orders.selectors import order_detail, order_log_entries, orders_list
 from stockledger.orders.services import order_cancel, order_ship
-from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_required, query_id
-from ..forms import add_domain_error, channel_choices, warehouse_choices
+from ..forms import DocumentForm, channel_choices
 from ..lines import line_editor
-from .documents import found_or_404, list_query, newest_first_page
+from .documents import found_or_404, list_page, save_document, status_param
 
 
-class ManualOrderForm(forms.Form):
+class ManualOrderForm(DocumentForm):
     order_number = forms.CharField(
         required=False,
         max_length=100,
         label="Order number (blank: the next number)",
     )
     warehouse = forms.ChoiceField(label="Ships from")
-
-    ALIASES = {"warehouse_id": "warehouse"}
-
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-        self.fields["warehouse"].choices = warehouse_choices(company, blank="Choose…")
-
-    def warehouse_obj(self) -> Warehouse:
-        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
 
 
 def _next_manual_number(company) -> str:
@@ -56,26 +45,24 @@ def order_new(request: CompanyRequest) -> HttpResponse:
     if request.method == "POST":
         form = ManualOrderForm(request.POST, company=request.company)
         lines = line_editor("order", request.POST)
-        cleaned = lines.clean()
-        if form.is_valid() and cleaned is not None:
-            try:
-                order = order_enter(
-                    company=request.company,
-                    warehouse=form.warehouse_obj(),
-                    lines=cleaned,
-                    order_number=form.cleaned_data["order_number"] or None,
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    add_domain_error(form, exc, ManualOrderForm.ALIASES)
-            else:
-                messages.success(
-                    request,
-                    f"Order {order.order_number} entered: its stock is committed "
-                    "(the log rows are below). Ship or cancel it here.",
-                )
-                return redirect("web:order_detail", order.id)
+        order = save_document(
+            form,
+            lines,
+            lambda cleaned: order_enter(
+                company=request.company,
+                warehouse=form.warehouse_obj(),
+                lines=cleaned,
+                order_number=form.cleaned_data["order_number"] or None,
+                user=request.user,
+            ),
+        )
+        if order is not None:
+            messages.success(
+                request,
+                f"Order {order.order_number} entered: its stock is committed "
+                "(the log rows are below). Ship or cancel it here.",
+            )
+            return redirect("web:order_detail", order.id)
         status = 422
     else:
         initial = {}
@@ -93,9 +80,7 @@ def order_new(request: CompanyRequest) -> HttpResponse:
 @company_required
 @reads_from_replica
 def order_list(request: CompanyRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in OrderStatus.values:
-        status = ""
+    status = status_param(request, OrderStatus)
     channel = request.GET.get("channel", "")
     number = request.GET.get("number", "").strip()[:100]
     if any(ord(ch) < 32 for ch in number):
@@ -106,18 +91,17 @@ def order_list(request: CompanyRequest) -> HttpResponse:
         channel_id=query_id(request, "channel"),
         order_number=number or None,
     ).prefetch_related("lines__product")
-    rows, before = newest_first_page(request, qs)
-    context = {
-        "rows": rows,
-        "before": before,
-        "query": list_query(request, "status", "channel", "number"),
-        "statuses": OrderStatus.choices,
-        "status": status,
-        "channels": channel_choices(request.company, blank="All channels"),
-        "channel": channel,
-        "number": number,
-    }
-    return render(request, "web/orders/list.html", context)
+    return list_page(
+        request,
+        "web/orders/list.html",
+        qs,
+        filters=("status", "channel", "number"),
+        statuses=OrderStatus.choices,
+        status=status,
+        channels=channel_choices(request.company, blank="All channels"),
+        channel=channel,
+        number=number,
+    )
 
 
 @company_required

@@ -23,19 +23,18 @@ from stockledger.purchasing.services import (
     purchase_order_receive,
     purchase_order_update,
 )
-from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_required
-from ..forms import add_domain_error, warehouse_choices
+from ..forms import DocumentForm
 from ..lines import LineItems, line_editor
-from .documents import found_or_404, list_query, newest_first_page
+from .documents import found_or_404, list_page, number_param, save_document, status_param
 
 
 class ReceiptForm(forms.Form):
     number = forms.CharField(max_length=100, label="Goods receipt number")
 
 
-class PurchaseOrderForm(forms.Form):
+class PurchaseOrderForm(DocumentForm):
     number = forms.CharField(max_length=100, label="PO number")
     supplier = forms.CharField(
         required=False,
@@ -44,16 +43,6 @@ class PurchaseOrderForm(forms.Form):
         widget=forms.TextInput({"list": "supplier-options", "autocomplete": "off"}),
     )
     warehouse = forms.ChoiceField(label="Receive at")
-
-    ALIASES = {"warehouse_id": "warehouse"}
-
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-        self.fields["warehouse"].choices = warehouse_choices(company, blank="Choose…")
-
-    def warehouse_obj(self) -> Warehouse:
-        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
 
 
 def _po_form_page(request, *, form, lines, po=None, status=200) -> HttpResponse:
@@ -72,23 +61,21 @@ def po_new(request: CompanyRequest) -> HttpResponse:
     if request.method == "POST":
         form = PurchaseOrderForm(request.POST, company=request.company)
         lines = line_editor("purchase-order", request.POST)
-        cleaned = lines.clean()
-        if form.is_valid() and cleaned is not None:
-            try:
-                po = purchase_order_create(
-                    company=request.company,
-                    number=form.cleaned_data["number"],
-                    supplier=form.cleaned_data["supplier"],
-                    warehouse=form.warehouse_obj(),
-                    lines=cleaned,
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    add_domain_error(form, exc, PurchaseOrderForm.ALIASES)
-            else:
-                messages.success(request, f"Purchase order {po.number} saved.")
-                return redirect("web:po_detail", po.id)
+        po = save_document(
+            form,
+            lines,
+            lambda cleaned: purchase_order_create(
+                company=request.company,
+                number=form.cleaned_data["number"],
+                supplier=form.cleaned_data["supplier"],
+                warehouse=form.warehouse_obj(),
+                lines=cleaned,
+                user=request.user,
+            ),
+        )
+        if po is not None:
+            messages.success(request, f"Purchase order {po.number} saved.")
+            return redirect("web:po_detail", po.id)
         return _po_form_page(request, form=form, lines=lines, status=422)
     number = next_document_number(
         PurchaseOrder.objects.filter(company=request.company), prefix="PO-"
@@ -114,24 +101,22 @@ def po_edit(request: CompanyRequest, po_id: int) -> HttpResponse:
     if request.method == "POST":
         form = PurchaseOrderForm(request.POST, company=request.company)
         lines = line_editor("purchase-order", request.POST)
-        cleaned = lines.clean()
-        if form.is_valid() and cleaned is not None:
-            try:
-                purchase_order_update(
-                    company=request.company,
-                    purchase_order=po,
-                    number=form.cleaned_data["number"],
-                    supplier=form.cleaned_data["supplier"],
-                    warehouse=form.warehouse_obj(),
-                    lines=cleaned,
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    add_domain_error(form, exc, PurchaseOrderForm.ALIASES)
-            else:
-                messages.success(request, f"Purchase order {form.cleaned_data['number']} saved.")
-                return redirect("web:po_detail", po.id)
+        saved = save_document(
+            form,
+            lines,
+            lambda cleaned: purchase_order_update(
+                company=request.company,
+                purchase_order=po,
+                number=form.cleaned_data["number"],
+                supplier=form.cleaned_data["supplier"],
+                warehouse=form.warehouse_obj(),
+                lines=cleaned,
+                user=request.user,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"Purchase order {form.cleaned_data['number']} saved.")
+            return redirect("web:po_detail", po.id)
         return _po_form_page(request, form=form, lines=lines, po=po, status=422)
     form = PurchaseOrderForm(
         initial={"number": po.number, "supplier": po.supplier, "warehouse": str(po.warehouse_id)},
@@ -184,24 +169,21 @@ def _next_receipt_number(detail) -> str:
 @company_required
 @reads_from_replica
 def po_list(request: CompanyRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in PurchaseOrderStatus.values:
-        status = ""
+    status = status_param(request, PurchaseOrderStatus)
     qs = purchase_orders_for(
         company=request.company,
         status=status or None,
-        number=request.GET.get("number", "").strip()[:100] or None,
+        number=number_param(request),
     )
-    rows, before = newest_first_page(request, qs)
-    context = {
-        "rows": rows,
-        "before": before,
-        "query": list_query(request, "status", "number"),
-        "statuses": PurchaseOrderStatus.choices,
-        "status": status,
-        "number": request.GET.get("number", ""),
-    }
-    return render(request, "web/purchasing/list.html", context)
+    return list_page(
+        request,
+        "web/purchasing/list.html",
+        qs,
+        filters=("status", "number"),
+        statuses=PurchaseOrderStatus.choices,
+        status=status,
+        number=request.GET.get("number", ""),
+    )
 
 
 @company_required
@@ -215,24 +197,23 @@ def po_detail(request: CompanyRequest, po_id: int) -> HttpResponse:
     if request.method == "POST":
         form = ReceiptForm(request.POST)
         lines = receipt_lines(detail, request.POST)
-        cleaned = lines.clean()
-        if form.is_valid() and cleaned is not None:
-            try:
-                receipt, _entries = purchase_order_receive(
-                    company=request.company,
-                    purchase_order=detail.purchase_order,
-                    number=form.cleaned_data["number"],
-                    lines=cleaned,
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    add_domain_error(form, exc)
-            else:
-                messages.success(
-                    request, f"Goods receipt {receipt.number} recorded: its log rows are below."
-                )
-                return redirect("web:po_detail", po_id)
+        saved = save_document(
+            form,
+            lines,
+            lambda cleaned: purchase_order_receive(
+                company=request.company,
+                purchase_order=detail.purchase_order,
+                number=form.cleaned_data["number"],
+                lines=cleaned,
+                user=request.user,
+            ),
+        )
+        if saved is not None:
+            receipt, _entries = saved
+            messages.success(
+                request, f"Goods receipt {receipt.number} recorded: its log rows are below."
+            )
+            return redirect("web:po_detail", po_id)
         status = 422
     else:
         form = ReceiptForm(initial={"number": _next_receipt_number(detail)})

@@ -7,34 +7,24 @@ from django.shortcuts import redirect, render
 
 from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.documents import next_document_number
-from stockledger.core.errors import DomainError
 from stockledger.orders.models import Order
 from stockledger.orders.selectors import order_detail
 from stockledger.returns.models import ReturnOrder, ReturnStatus
 from stockledger.returns.selectors import return_detail, return_log_entries, returns_for
 from stockledger.returns.services import return_create, return_receive
-from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_required
-from ..forms import add_domain_error, warehouse_choices
+from ..forms import DocumentForm
 from ..lines import LineItems, line_editor
-from .documents import found_or_404, list_query, newest_first_page
+from .documents import found_or_404, list_page, number_param, save_document, status_param
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(DocumentForm):
     number = forms.CharField(max_length=100, label="RMA number")
     warehouse = forms.ChoiceField(label="Comes back to")
     order = forms.CharField(required=False, widget=forms.HiddenInput)
 
     ALIASES = {"warehouse_id": "warehouse", "order_id": "order"}
-
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-        self.fields["warehouse"].choices = warehouse_choices(company, blank="Choose…")
-
-    def warehouse_obj(self) -> Warehouse:
-        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data["warehouse"]))
 
 
 def _order_of(request, value) -> Order | None:
@@ -64,25 +54,22 @@ def return_new(request: CompanyRequest) -> HttpResponse:
         order = _order_of(request, request.POST.get("order", "").strip())
         form = ReturnForm(request.POST, company=request.company)
         lines = line_editor("return", request.POST)
-        cleaned = lines.clean()
-        if form.is_valid() and cleaned is not None:
-            try:
-                rma, _entries = return_create(
-                    company=request.company,
-                    number=form.cleaned_data["number"],
-                    warehouse=form.warehouse_obj(),
-                    lines=cleaned,
-                    order=order,
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    add_domain_error(form, exc, ReturnForm.ALIASES)
-            else:
-                messages.success(
-                    request, f"RMA {rma.number} opened: the log rows it wrote are below."
-                )
-                return redirect("web:return_detail", rma.id)
+        saved = save_document(
+            form,
+            lines,
+            lambda cleaned: return_create(
+                company=request.company,
+                number=form.cleaned_data["number"],
+                warehouse=form.warehouse_obj(),
+                lines=cleaned,
+                order=order,
+                user=request.user,
+            ),
+        )
+        if saved is not None:
+            rma, _entries = saved
+            messages.success(request, f"RMA {rma.number} opened: the log rows it wrote are below.")
+            return redirect("web:return_detail", rma.id)
         status = 422
     else:
         order = _order_of(request, request.GET.get("order", "").strip())
@@ -122,24 +109,21 @@ def receive_lines(detail, data=None) -> LineItems:
 @company_required
 @reads_from_replica
 def return_list(request: CompanyRequest) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in ReturnStatus.values:
-        status = ""
+    status = status_param(request, ReturnStatus)
     qs = returns_for(
         company=request.company,
         status=status or None,
-        number=request.GET.get("number", "").strip()[:100] or None,
+        number=number_param(request),
     )
-    rows, before = newest_first_page(request, qs)
-    context = {
-        "rows": rows,
-        "before": before,
-        "query": list_query(request, "status", "number"),
-        "statuses": ReturnStatus.choices,
-        "status": status,
-        "number": request.GET.get("number", ""),
-    }
-    return render(request, "web/returns/list.html", context)
+    return list_page(
+        request,
+        "web/returns/list.html",
+        qs,
+        filters=("status", "number"),
+        statuses=ReturnStatus.choices,
+        status=status,
+        number=request.GET.get("number", ""),
+    )
 
 
 @company_required
@@ -149,21 +133,19 @@ def return_view(request: CompanyRequest, return_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         lines = receive_lines(detail, request.POST)
-        cleaned = lines.clean()
-        if cleaned is not None:
-            try:
-                return_receive(
-                    company=request.company,
-                    return_order=detail.return_order,
-                    lines=cleaned,
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    lines.errors.append(exc.message)
-            else:
-                messages.success(request, "Receipt recorded: its log rows are below.")
-                return redirect("web:return_detail", return_id)
+        saved = save_document(
+            None,
+            lines,
+            lambda cleaned: return_receive(
+                company=request.company,
+                return_order=detail.return_order,
+                lines=cleaned,
+                user=request.user,
+            ),
+        )
+        if saved is not None:
+            messages.success(request, "Receipt recorded: its log rows are below.")
+            return redirect("web:return_detail", return_id)
         status = 422
     else:
         lines = receive_lines(detail)

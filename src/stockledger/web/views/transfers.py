@@ -6,18 +6,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from stockledger.core.db_routing import reads_from_replica
-from stockledger.core.errors import DomainError
 from stockledger.transfers.selectors import transfer_detail, transfer_log_entries, transfers_for
 from stockledger.transfers.services import transfer_create
-from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_required, query_id
-from ..forms import add_domain_error, warehouse_choices
+from ..forms import DocumentForm, warehouse_choices
 from ..lines import LineItems, line_editor
-from .documents import found_or_404, list_query, newest_first_page
+from .documents import found_or_404, list_page, number_param, save_document
 
 
-class TransferForm(forms.Form):
+class TransferForm(DocumentForm):
     sending_warehouse = forms.ChoiceField(label="From warehouse")
     receiving_warehouse = forms.ChoiceField(label="To warehouse")
     notes = forms.CharField(
@@ -29,11 +27,7 @@ class TransferForm(forms.Form):
         "receiving_warehouse_id": "receiving_warehouse",
     }
 
-    def __init__(self, *args, company, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.company = company
-        self.fields["sending_warehouse"].choices = warehouse_choices(company, blank="Choose…")
-        self.fields["receiving_warehouse"].choices = warehouse_choices(company, blank="Choose…")
+    WAREHOUSE_FIELDS = ("sending_warehouse", "receiving_warehouse")
 
     def clean(self):
         data = super().clean()
@@ -42,9 +36,6 @@ class TransferForm(forms.Form):
         ):
             self.add_error("receiving_warehouse", "Choose a different warehouse than the sender.")
         return data
-
-    def warehouse(self, name: str) -> Warehouse:
-        return Warehouse.objects.get(company=self.company, pk=int(self.cleaned_data[name]))
 
 
 def transfer_lines(data=None, initial=None) -> LineItems:
@@ -58,18 +49,17 @@ def transfer_list(request: CompanyRequest) -> HttpResponse:
     qs = transfers_for(
         company=request.company,
         warehouse_id=warehouse_id,
-        number=request.GET.get("number", "").strip()[:100] or None,
+        number=number_param(request),
     )
-    rows, before = newest_first_page(request, qs)
-    context = {
-        "rows": rows,
-        "before": before,
-        "query": list_query(request, "warehouse", "number"),
-        "warehouses": warehouse_choices(request.company, blank="All warehouses", archived=True),
-        "warehouse_id": str(warehouse_id or ""),
-        "number": request.GET.get("number", ""),
-    }
-    return render(request, "web/transfers/list.html", context)
+    return list_page(
+        request,
+        "web/transfers/list.html",
+        qs,
+        filters=("warehouse", "number"),
+        warehouses=warehouse_choices(request.company, blank="All warehouses", archived=True),
+        warehouse_id=str(warehouse_id or ""),
+        number=request.GET.get("number", ""),
+    )
 
 
 @company_required
@@ -89,26 +79,24 @@ def transfer_new(request: CompanyRequest) -> HttpResponse:
     if request.method == "POST":
         form = TransferForm(request.POST, company=request.company)
         lines = transfer_lines(request.POST)
-        cleaned = lines.clean()
-        if form.is_valid() and cleaned is not None:
-            try:
-                transfer, _entries = transfer_create(
-                    company=request.company,
-                    sending_warehouse=form.warehouse("sending_warehouse"),
-                    receiving_warehouse=form.warehouse("receiving_warehouse"),
-                    lines=cleaned,
-                    notes=form.cleaned_data["notes"],
-                    user=request.user,
-                )
-            except DomainError as exc:
-                if not lines.add_service_error(exc):
-                    add_domain_error(form, exc, TransferForm.ALIASES)
-            else:
-                messages.success(
-                    request,
-                    f"Transfer {transfer.number} saved: the log rows it wrote are below.",
-                )
-                return redirect("web:transfer_detail", transfer.id)
+        saved = save_document(
+            form,
+            lines,
+            lambda cleaned: transfer_create(
+                company=request.company,
+                sending_warehouse=form.warehouse_obj("sending_warehouse"),
+                receiving_warehouse=form.warehouse_obj("receiving_warehouse"),
+                lines=cleaned,
+                notes=form.cleaned_data["notes"],
+                user=request.user,
+            ),
+        )
+        if saved is not None:
+            transfer, _entries = saved
+            messages.success(
+                request, f"Transfer {transfer.number} saved: the log rows it wrote are below."
+            )
+            return redirect("web:transfer_detail", transfer.id)
         status = 422
     else:
         sku = request.GET.get("sku", "")[:100]
