@@ -158,7 +158,7 @@ class RawCounts:
         cur.executemany(
             "INSERT INTO warehouses_stock "
             "(company_id, product_id, warehouse_id, physical_on_hand, committed) "
-            f"VALUES ({m}, {m}, {m}, {m}, {m}) ON CONFLICT (product_id, warehouse_id) "
+            f"VALUES ({m}, {m}, {m}, {m}, {m}) ON CONFLICT (company_id, product_id, warehouse_id) "
             "DO UPDATE SET physical_on_hand = excluded.physical_on_hand",
             upserts,
         )
