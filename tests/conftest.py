@@ -124,6 +124,22 @@ def _static_files_from_the_packages():
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Passwords the tests set are hashed with MD5, not 1,000,000 rounds of PBKDF2 (0.4 s each).
+
+    Every tenant fixture creates a user with a password and many tests sign in: with the
+    production hasher that was a third of the suite's time. PBKDF2 stays in the list, so a
+    password hashed by a subprocess on production settings still verifies here.
+    """
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=fast):
+        yield
+
+
 # The process id in letters: user names stay unique per process without sharing digits with
 # the password (Django's similarity validator refused e.g. "user1-123456" / "pw-123456").
 _PID_LETTERS = str(os.getpid()).translate(str.maketrans("0123456789", "qrstvwxyzk"))
