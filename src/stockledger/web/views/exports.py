@@ -20,7 +20,7 @@ from stockledger.ledger.models import EventType
 from stockledger.warehouses.models import Warehouse
 
 from ..access import CompanyRequest, company_object_or_404, company_required, is_htmx
-from ..forms import add_domain_error, day_end, day_start
+from ..forms import QuickSelect, add_domain_error, day_end, day_start
 
 PAGE_SIZE = 50
 TIMESTAMP_FORMAT_CHOICES = [
@@ -62,7 +62,9 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(
         choices=ExportFormat.choices, initial=ExportFormat.CSV, widget=forms.RadioSelect
     )
-    timezone = forms.ChoiceField(required=False, label="Time zone of the times in the file")
+    timezone = forms.ChoiceField(
+        required=False, label="Time zone of the times in the file", widget=QuickSelect
+    )
     timestamp_format = forms.ChoiceField(
         required=False,
         choices=TIMESTAMP_FORMAT_CHOICES,
