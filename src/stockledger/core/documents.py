@@ -5,10 +5,12 @@ Each raises InvalidInput naming the request field, so the API and the pages can 
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from .errors import InvalidInput
 from .limits import LINES_MAX, NOTES_MAX, NUMBER_MAX, QUANTITY_MAX
@@ -70,6 +72,15 @@ def clean_lines(lines: Any, *, field: str = "lines") -> Sequence[Mapping[str, An
         if not isinstance(line, Mapping):
             raise InvalidInput("each line must be an object", field=f"{field}[{i}]")
     return lines
+
+
+def clean_event_time(at: datetime | None, *, field: str) -> datetime:
+    """When a document's event happened: `at` (no more than five minutes ahead of the
+    clock, for clock skew), or now when it is None."""
+    now = timezone.now()
+    if at is not None and at > now + timedelta(minutes=5):
+        raise InvalidInput(f"{field} is in the future", field=field)
+    return at or now
 
 
 def check_owned(obj: Model, company: Any, *, field: str, label: str) -> None:

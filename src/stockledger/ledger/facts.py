@@ -118,13 +118,7 @@ def ledger_record_facts(
         raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
     if rows is not None and product_ids is not None:
         raise ValueError("give rows or product_ids, not both")
-    values = dict(common or {})
-    if channel is not None:
-        values.setdefault("cart_type", channel.cart_type)
-        values.setdefault("cart_id", channel.id)
-        values.setdefault("cart_name", channel.name)
-    if user is not None:
-        values.setdefault("user_name", user.get_username())
+    values = _common_values(common, channel=channel, user=user)
     fields = {f.name: f for f in LogEntry._meta.concrete_fields if not f.primary_key}
     _refuse_computed(values, fields, allowed=frozenset())
     per_row_names: set[str] = set()
@@ -132,20 +126,9 @@ def ledger_record_facts(
         per_row_names.update(row)
     _refuse_computed(per_row_names, fields, allowed=_OVERRIDABLE)
 
-    if rows is not None:
-        ids: list[int] | None = sorted(rows)
-    elif product_ids is not None:
-        ids = sorted(set(product_ids))
-    else:
-        ids = None
-    if ids is not None:
-        if not ids:
-            return 0
-        found = sum(
-            Product.objects.filter(company=company, id__in=chunk).count() for chunk in chunks(ids)
-        )
-        if found != len(ids):
-            raise InvalidInput("a product belongs to another company or does not exist")
+    ids = _product_ids(company, rows=rows, product_ids=product_ids)
+    if ids == []:
+        return 0
     _lock_read_products(company, ids)
 
     now = timezone.now()
@@ -170,6 +153,45 @@ def ledger_record_facts(
         if rows is None:
             return _insert_select(company, fields, constants, ids)
         return _insert_rows(company, fields, constants, rows, sorted(per_row_names), ids or [])
+
+
+def _common_values(
+    common: Mapping[str, Any] | None, *, channel: Any, user: User | None
+) -> dict[str, Any]:
+    """The columns every row sets: `common`, then the channel's cart columns and the user's
+    name where `common` does not set them."""
+    values = dict(common or {})
+    if channel is not None:
+        values.setdefault("cart_type", channel.cart_type)
+        values.setdefault("cart_id", channel.id)
+        values.setdefault("cart_name", channel.name)
+    if user is not None:
+        values.setdefault("user_name", user.get_username())
+    return values
+
+
+def _product_ids(
+    company: Company,
+    *,
+    rows: Mapping[int, Mapping[str, Any]] | None,
+    product_ids: Iterable[int] | None,
+) -> list[int] | None:
+    """The products the rows are for, in id order (None: all of the company's); a product of
+    another company is InvalidInput."""
+    if rows is not None:
+        ids: list[int] | None = sorted(rows)
+    elif product_ids is not None:
+        ids = sorted(set(product_ids))
+    else:
+        return None
+    if not ids:
+        return ids
+    found = sum(
+        Product.objects.filter(company=company, id__in=chunk).count() for chunk in chunks(ids)
+    )
+    if found != len(ids):
+        raise InvalidInput("a product belongs to another company or does not exist")
+    return ids
 
 
 @contextmanager
