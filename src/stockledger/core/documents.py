@@ -4,10 +4,12 @@ Each raises InvalidInput naming the request field, so the API and the pages can 
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -27,6 +29,24 @@ def clean_document_number(value: Any, *, field: str = "number", label: str = "nu
     if any(ord(ch) < 32 for ch in number):
         raise InvalidInput(f"{label} must not contain control characters", field=field)
     return number
+
+
+def number_taken(label: str, number: str | None) -> InvalidInput:
+    """The error for a document number the company already used ("transfer 'T-1' already
+    exists", naming `number`)."""
+    return InvalidInput(f"{label} {number!r} already exists", field="number")
+
+
+@contextmanager
+def unique_number(label: str, number: str | None) -> Iterator[None]:
+    """A savepoint around a numbered document's insert: a concurrent duplicate number (the
+    unique constraint, after the service's own check passed) is `number_taken`, a clean 422,
+    and the service's transaction stays usable."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise number_taken(label, number) from None
 
 
 def clean_quantity(value: Any, *, field: str, minimum: int = 1) -> int:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stockledger.catalog.models import BomLine, Product, ProductKind
-from stockledger.core.documents import clean_document_number, clean_units
+from stockledger.core.documents import (
+    clean_document_number,
+    clean_units,
+    number_taken,
+    unique_number,
+)
 from stockledger.core.errors import Conflict, InsufficientStock, InvalidInput, NotFound
 from stockledger.core.limits import ORDER_QUANTITY_MAX
 from stockledger.core.models import Company, User
@@ -59,27 +63,22 @@ def mo_create(
             field="sku",
         )
     if ManufacturingOrder.objects.filter(company=company, number=number).exists():
-        raise InvalidInput(f"manufacturing order {number!r} already exists", field="number")
-    try:
-        with transaction.atomic():
-            mo = ManufacturingOrder.objects.create(
-                company=company,
-                number=number,
-                product=product,
-                quantity=quantity,
-                warehouse=warehouse,
-                created_by=user,
+        raise number_taken("manufacturing order", number)
+    with unique_number("manufacturing order", number):
+        mo = ManufacturingOrder.objects.create(
+            company=company,
+            number=number,
+            product=product,
+            quantity=quantity,
+            warehouse=warehouse,
+            created_by=user,
+        )
+        ManufacturingOrderComponent.objects.bulk_create(
+            ManufacturingOrderComponent(
+                manufacturing_order=mo, component=b.component, quantity_per_unit=b.quantity
             )
-            ManufacturingOrderComponent.objects.bulk_create(
-                ManufacturingOrderComponent(
-                    manufacturing_order=mo, component=b.component, quantity_per_unit=b.quantity
-                )
-                for b in bom
-            )
-    except IntegrityError:
-        raise InvalidInput(
-            f"manufacturing order {number!r} already exists", field="number"
-        ) from None
+            for b in bom
+        )
     return mo
 
 

@@ -4,7 +4,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stockledger.catalog.models import Product, ProductKind
@@ -15,6 +14,8 @@ from stockledger.core.documents import (
     clean_event_time,
     clean_lines,
     clean_quantity,
+    number_taken,
+    unique_number,
 )
 from stockledger.core.errors import Conflict, InvalidInput
 from stockledger.core.models import Company, User
@@ -31,10 +32,6 @@ from .models import (
 )
 
 SUPPLIER_MAX = 200
-
-
-def _duplicate_number(number: str) -> InvalidInput:
-    return InvalidInput(f"purchase order {number!r} already exists", field="number")
 
 
 def clean_supplier(value: Any, *, field: str = "supplier") -> str:
@@ -112,18 +109,15 @@ def purchase_order_create(
     check_owned(warehouse, company, field="warehouse_id", label="warehouse")
     resolved = _resolve_lines(company, lines)
     if PurchaseOrder.objects.filter(company=company, number=number).exists():
-        raise _duplicate_number(number)
-    try:
-        with transaction.atomic():  # a savepoint, so a concurrent duplicate stays a clean 422
-            po = PurchaseOrder.objects.create(
-                company=company,
-                number=number,
-                supplier=supplier,
-                warehouse=warehouse,
-                created_by=user,
-            )
-    except IntegrityError:
-        raise _duplicate_number(number) from None
+        raise number_taken("purchase order", number)
+    with unique_number("purchase order", number):
+        po = PurchaseOrder.objects.create(
+            company=company,
+            number=number,
+            supplier=supplier,
+            warehouse=warehouse,
+            created_by=user,
+        )
     PurchaseOrderLine.objects.bulk_create(
         PurchaseOrderLine(purchase_order=po, product=product, quantity_ordered=quantity)
         for product, quantity in resolved
@@ -173,7 +167,7 @@ def purchase_order_update(
         number = clean_document_number(number)
         if number != po.number:
             if PurchaseOrder.objects.filter(company=company, number=number).exists():
-                raise _duplicate_number(number)
+                raise number_taken("purchase order", number)
             po.number = number
             changed.append("number")
     if supplier is not None:
@@ -185,11 +179,8 @@ def purchase_order_update(
         changed.append("warehouse")
     resolved = _resolve_lines(company, lines) if lines is not None else None
     if changed:
-        try:
-            with transaction.atomic():
-                po.save(update_fields=changed)
-        except IntegrityError:
-            raise _duplicate_number(po.number) from None
+        with unique_number("purchase order", po.number):
+            po.save(update_fields=changed)
     if resolved is not None:
         # Nothing received: no receipt line refers to these rows, so they can be replaced.
         po.lines.all().delete()

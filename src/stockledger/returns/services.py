@@ -4,8 +4,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.documents import (
@@ -14,6 +12,8 @@ from stockledger.core.documents import (
     clean_event_time,
     clean_lines,
     clean_quantity,
+    number_taken,
+    unique_number,
 )
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
@@ -127,19 +127,16 @@ def return_create(
     created_at = clean_event_time(created_at, field="created_at")
     resolved = _expected_lines(company, lines)
     if ReturnOrder.objects.filter(company=company, number=number).exists():
-        raise InvalidInput(f"RMA {number!r} already exists", field="number")
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent duplicate number is a clean 422
-            rma = ReturnOrder.objects.create(
-                company=company,
-                number=number,
-                warehouse=warehouse,
-                created_at=created_at,
-                created_by=user,
-                order=order,
-            )
-    except IntegrityError:
-        raise InvalidInput(f"RMA {number!r} already exists", field="number") from None
+        raise number_taken("RMA", number)
+    with unique_number("RMA", number):
+        rma = ReturnOrder.objects.create(
+            company=company,
+            number=number,
+            warehouse=warehouse,
+            created_at=created_at,
+            created_by=user,
+            order=order,
+        )
     ReturnLine.objects.bulk_create(
         ReturnLine(return_order=rma, product=product, expected_quantity=expected)
         for product, expected in resolved

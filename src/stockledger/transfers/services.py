@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
-
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.documents import (
@@ -17,6 +15,8 @@ from stockledger.core.documents import (
     clean_lines,
     clean_notes,
     clean_quantity,
+    number_taken,
+    unique_number,
 )
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
@@ -212,7 +212,7 @@ def _clean_number(company: Company, number: str) -> str:
             field="number",
         )
     if Transfer.objects.filter(company=company, number=number).exists():
-        raise InvalidInput(f"transfer {number!r} already exists", field="number")
+        raise number_taken("transfer", number)
     return number
 
 
@@ -227,19 +227,16 @@ def _transfer_insert(
     user: User | None,
 ) -> Transfer:
     """The transfer row, numbered `number` or else TR-<its id>."""
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent duplicate number is a clean 422
-            transfer = Transfer.objects.create(
-                company=company,
-                number=number or "",
-                sending_warehouse=sending,
-                receiving_warehouse=receiving,
-                notes=notes,
-                transferred_at=transferred_at,
-                user=user,
-            )
-    except IntegrityError:
-        raise InvalidInput(f"transfer {number!r} already exists", field="number") from None
+    with unique_number("transfer", number):
+        transfer = Transfer.objects.create(
+            company=company,
+            number=number or "",
+            sending_warehouse=sending,
+            receiving_warehouse=receiving,
+            notes=notes,
+            transferred_at=transferred_at,
+            user=user,
+        )
     if not number:
         transfer.number = f"TR-{transfer.id}"
         transfer.save(update_fields=["number"])
