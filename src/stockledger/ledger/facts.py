@@ -131,8 +131,35 @@ def ledger_record_facts(
         return 0
     _lock_read_products(company, ids)
 
+    constants = _constant_columns(
+        fields,
+        values,
+        company=company,
+        user=user,
+        event_type=event_type,
+        created_at=created_at,
+        imported_at=imported_at,
+    )
+    with _without_jit():
+        if rows is None:
+            return _insert_select(company, fields, constants, ids)
+        return _insert_rows(company, fields, constants, rows, sorted(per_row_names), ids or [])
+
+
+def _constant_columns(
+    fields: Mapping[str, Any],
+    values: Mapping[str, Any],
+    *,
+    company: Company,
+    user: User | None,
+    event_type: EventType | str,
+    created_at: datetime | None,
+    imported_at: datetime | None,
+) -> dict[str, Any]:
+    """Every column's value where it is the same for all rows: the field defaults, then
+    `values`, then what the ledger computes (no warehouse, no change; recorded now)."""
     now = timezone.now()
-    constants: dict[str, Any] = {
+    return {
         **{name: f.get_default() for name, f in fields.items()},
         **values,
         "company": company.id,
@@ -149,10 +176,6 @@ def ledger_record_facts(
         "warehouse_committed": None,
         "warehouse_available_on_hand": None,
     }
-    with _without_jit():
-        if rows is None:
-            return _insert_select(company, fields, constants, ids)
-        return _insert_rows(company, fields, constants, rows, sorted(per_row_names), ids or [])
 
 
 def _common_values(
