@@ -4,11 +4,15 @@ Each raises InvalidInput naming the request field, so the API and the pages can 
 """
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from .errors import InvalidInput
 from .limits import LINES_MAX, NOTES_MAX, NUMBER_MAX, QUANTITY_MAX
@@ -25,6 +29,24 @@ def clean_document_number(value: Any, *, field: str = "number", label: str = "nu
     if any(ord(ch) < 32 for ch in number):
         raise InvalidInput(f"{label} must not contain control characters", field=field)
     return number
+
+
+def number_taken(label: str, number: str | None) -> InvalidInput:
+    """The error for a document number the company already used ("transfer 'T-1' already
+    exists", naming `number`)."""
+    return InvalidInput(f"{label} {number!r} already exists", field="number")
+
+
+@contextmanager
+def unique_number(label: str, number: str | None) -> Iterator[None]:
+    """A savepoint around a numbered document's insert: a concurrent duplicate number (the
+    unique constraint, after the service's own check passed) is `number_taken`, a clean 422,
+    and the service's transaction stays usable."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise number_taken(label, number) from None
 
 
 def clean_quantity(value: Any, *, field: str, minimum: int = 1) -> int:
@@ -70,6 +92,15 @@ def clean_lines(lines: Any, *, field: str = "lines") -> Sequence[Mapping[str, An
         if not isinstance(line, Mapping):
             raise InvalidInput("each line must be an object", field=f"{field}[{i}]")
     return lines
+
+
+def clean_event_time(at: datetime | None, *, field: str) -> datetime:
+    """When a document's event happened: `at` (no more than five minutes ahead of the
+    clock, for clock skew), or now when it is None."""
+    now = timezone.now()
+    if at is not None and at > now + timedelta(minutes=5):
+        raise InvalidInput(f"{field} is in the future", field=field)
+    return at or now
 
 
 def check_owned(obj: Model, company: Any, *, field: str, label: str) -> None:

@@ -118,13 +118,7 @@ def ledger_record_facts(
         raise InvalidInput(f"unknown event type {event_type!r}", field="event_type")
     if rows is not None and product_ids is not None:
         raise ValueError("give rows or product_ids, not both")
-    values = dict(common or {})
-    if channel is not None:
-        values.setdefault("cart_type", channel.cart_type)
-        values.setdefault("cart_id", channel.id)
-        values.setdefault("cart_name", channel.name)
-    if user is not None:
-        values.setdefault("user_name", user.get_username())
+    values = _common_values(common, channel=channel, user=user)
     fields = {f.name: f for f in LogEntry._meta.concrete_fields if not f.primary_key}
     _refuse_computed(values, fields, allowed=frozenset())
     per_row_names: set[str] = set()
@@ -132,24 +126,40 @@ def ledger_record_facts(
         per_row_names.update(row)
     _refuse_computed(per_row_names, fields, allowed=_OVERRIDABLE)
 
-    if rows is not None:
-        ids: list[int] | None = sorted(rows)
-    elif product_ids is not None:
-        ids = sorted(set(product_ids))
-    else:
-        ids = None
-    if ids is not None:
-        if not ids:
-            return 0
-        found = sum(
-            Product.objects.filter(company=company, id__in=chunk).count() for chunk in chunks(ids)
-        )
-        if found != len(ids):
-            raise InvalidInput("a product belongs to another company or does not exist")
+    ids = _product_ids(company, rows=rows, product_ids=product_ids)
+    if ids == []:
+        return 0
     _lock_read_products(company, ids)
 
+    constants = _constant_columns(
+        fields,
+        values,
+        company=company,
+        user=user,
+        event_type=event_type,
+        created_at=created_at,
+        imported_at=imported_at,
+    )
+    with _without_jit():
+        if rows is None:
+            return _insert_select(company, fields, constants, ids)
+        return _insert_rows(company, fields, constants, rows, sorted(per_row_names), ids or [])
+
+
+def _constant_columns(
+    fields: Mapping[str, Any],
+    values: Mapping[str, Any],
+    *,
+    company: Company,
+    user: User | None,
+    event_type: EventType | str,
+    created_at: datetime | None,
+    imported_at: datetime | None,
+) -> dict[str, Any]:
+    """Every column's value where it is the same for all rows: the field defaults, then
+    `values`, then what the ledger computes (no warehouse, no change; recorded now)."""
     now = timezone.now()
-    constants: dict[str, Any] = {
+    return {
         **{name: f.get_default() for name, f in fields.items()},
         **values,
         "company": company.id,
@@ -166,10 +176,45 @@ def ledger_record_facts(
         "warehouse_committed": None,
         "warehouse_available_on_hand": None,
     }
-    with _without_jit():
-        if rows is None:
-            return _insert_select(company, fields, constants, ids)
-        return _insert_rows(company, fields, constants, rows, sorted(per_row_names), ids or [])
+
+
+def _common_values(
+    common: Mapping[str, Any] | None, *, channel: Any, user: User | None
+) -> dict[str, Any]:
+    """The columns every row sets: `common`, then the channel's cart columns and the user's
+    name where `common` does not set them."""
+    values = dict(common or {})
+    if channel is not None:
+        values.setdefault("cart_type", channel.cart_type)
+        values.setdefault("cart_id", channel.id)
+        values.setdefault("cart_name", channel.name)
+    if user is not None:
+        values.setdefault("user_name", user.get_username())
+    return values
+
+
+def _product_ids(
+    company: Company,
+    *,
+    rows: Mapping[int, Mapping[str, Any]] | None,
+    product_ids: Iterable[int] | None,
+) -> list[int] | None:
+    """The products the rows are for, in id order (None: all of the company's); a product of
+    another company is InvalidInput."""
+    if rows is not None:
+        ids: list[int] | None = sorted(rows)
+    elif product_ids is not None:
+        ids = sorted(set(product_ids))
+    else:
+        return None
+    if not ids:
+        return ids
+    found = sum(
+        Product.objects.filter(company=company, id__in=chunk).count() for chunk in chunks(ids)
+    )
+    if found != len(ids):
+        raise InvalidInput("a product belongs to another company or does not exist")
+    return ids
 
 
 @contextmanager

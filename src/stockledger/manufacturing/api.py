@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.catalog.services import clean_sku, product_by_sku
+from stockledger.core.document_lists import document_page, list_cursor, list_limit
 from stockledger.core.ids import id_field, id_path, id_query
 from stockledger.core.limits import ORDER_QUANTITY_MAX
-from stockledger.core.pagination import id_page, page_of
+from stockledger.core.pagination import page_of
 from stockledger.core.schemas import ERRORS, ErrorOut
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -112,13 +113,13 @@ def list_mos(
     status: str | None = Query(None, description="open, partially_finished, finished"),
     product_id: int | None = id_query(),
     warehouse_id: int | None = id_query(),
-    limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = list_limit(),
+    cursor: str | None = list_cursor(described=True),
 ):
     qs = mos_list(
         company=request.company, status=status, product_id=product_id, warehouse_id=warehouse_id
     )
-    return id_page(qs, limit=limit, cursor=cursor, transform=lambda rows: [mo_out(m) for m in rows])
+    return document_page(qs, limit=limit, cursor=cursor, out=mo_out)
 
 
 @router.get(

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stockledger.catalog.models import BomLine, Product, ProductKind
-from stockledger.core.documents import clean_document_number, clean_units
+from stockledger.core.documents import (
+    clean_document_number,
+    clean_units,
+    number_taken,
+    unique_number,
+)
 from stockledger.core.errors import Conflict, InsufficientStock, InvalidInput, NotFound
 from stockledger.core.limits import ORDER_QUANTITY_MAX
 from stockledger.core.models import Company, User
@@ -59,27 +63,22 @@ def mo_create(
             field="sku",
         )
     if ManufacturingOrder.objects.filter(company=company, number=number).exists():
-        raise InvalidInput(f"manufacturing order {number!r} already exists", field="number")
-    try:
-        with transaction.atomic():
-            mo = ManufacturingOrder.objects.create(
-                company=company,
-                number=number,
-                product=product,
-                quantity=quantity,
-                warehouse=warehouse,
-                created_by=user,
+        raise number_taken("manufacturing order", number)
+    with unique_number("manufacturing order", number):
+        mo = ManufacturingOrder.objects.create(
+            company=company,
+            number=number,
+            product=product,
+            quantity=quantity,
+            warehouse=warehouse,
+            created_by=user,
+        )
+        ManufacturingOrderComponent.objects.bulk_create(
+            ManufacturingOrderComponent(
+                manufacturing_order=mo, component=b.component, quantity_per_unit=b.quantity
             )
-            ManufacturingOrderComponent.objects.bulk_create(
-                ManufacturingOrderComponent(
-                    manufacturing_order=mo, component=b.component, quantity_per_unit=b.quantity
-                )
-                for b in bom
-            )
-    except IntegrityError:
-        raise InvalidInput(
-            f"manufacturing order {number!r} already exists", field="number"
-        ) from None
+            for b in bom
+        )
     return mo
 
 
@@ -124,18 +123,42 @@ def mo_finish(
     zero), Conflict when the MO is finished or `quantity` exceeds what remains, InvalidInput
     for a non-positive quantity; each changes nothing.
     """
+    mo = _lock_unfinished(company, mo)
+    units = _units_to_finish(mo, quantity)
+    components = list(mo.components.select_related("component").order_by("id"))
+    _check_components(mo, units, components)
+
+    mo.finished_quantity += units
+    mo.status = MoStatus.FINISHED if mo.remaining == 0 else MoStatus.PARTIALLY_FINISHED
+    mo.save(update_fields=["finished_quantity", "status", "updated_at"])
+    ledger_record(
+        company=company,
+        event_type=EventType.MO_FINISHED,
+        lines=_finish_lines(mo, units, components),
+        created_at=timezone.now(),
+        user=user,
+    )
+    return mo
+
+
+def _lock_unfinished(company: Company, mo: ManufacturingOrder) -> ManufacturingOrder:
+    """The MO row, locked (NotFound for another company's); Conflict when it is finished."""
     # Lock the MO row only (no joins: the ledger locks products itself, in id order).
     locked = (
         ManufacturingOrder.objects.select_for_update().filter(company=company, pk=mo.pk).first()
     )
     if locked is None:
         raise NotFound("manufacturing order not found")
-    mo = locked
-    if mo.remaining == 0:
+    if locked.remaining == 0:
         raise Conflict(
-            f"manufacturing order {mo.number} is already finished "
-            f"({mo.finished_quantity} of {mo.quantity} made)"
+            f"manufacturing order {locked.number} is already finished "
+            f"({locked.finished_quantity} of {locked.quantity} made)"
         )
+    return locked
+
+
+def _units_to_finish(mo: ManufacturingOrder, quantity: int | None) -> int:
+    """`quantity` checked against what remains (all of it when None)."""
     units = mo.remaining if quantity is None else _clean_quantity(quantity)
     if units > mo.remaining:
         raise Conflict(
@@ -143,12 +166,13 @@ def mo_finish(
             f"cannot finish {units}",
             field="quantity",
         )
-    components = list(mo.components.select_related("component").order_by("id"))
-    _check_components(mo, units, components)
+    return units
 
-    mo.finished_quantity += units
-    mo.status = MoStatus.FINISHED if mo.remaining == 0 else MoStatus.PARTIALLY_FINISHED
-    mo.save(update_fields=["finished_quantity", "status", "updated_at"])
+
+def _finish_lines(
+    mo: ManufacturingOrder, units: int, components: list[ManufacturingOrderComponent]
+) -> list[LogLine]:
+    """The product's row (+units made), then each component's (-units consumed)."""
     common = {
         "event_id": mo.number,
         "document_type": DocumentType.MANUFACTURING_ORDER,
@@ -174,11 +198,4 @@ def mo_finish(
                 fields=dict(common),
             )
         )
-    ledger_record(
-        company=company,
-        event_type=EventType.MO_FINISHED,
-        lines=lines,
-        created_at=timezone.now(),
-        user=user,
-    )
-    return mo
+    return lines

@@ -5,9 +5,10 @@ from datetime import datetime
 from ninja import Body, Field, Query, Router, Schema, Status
 
 from stockledger.channels.services import channel_by_id
+from stockledger.core.document_lists import document_page, list_cursor, list_limit
 from stockledger.core.ids import id_field, id_path, id_query
 from stockledger.core.limits import LINES_MAX, ORDER_QUANTITY_MAX
-from stockledger.core.pagination import id_page, page_of
+from stockledger.core.pagination import page_of
 from stockledger.core.schemas import ERRORS, ErrorOut, Timestamp
 from stockledger.warehouses.services import warehouse_by_id
 
@@ -202,8 +203,8 @@ def list_orders(
     status: str | None = Query(None, description="open, partially_shipped, shipped, cancelled"),
     warehouse_id: int | None = id_query(),
     order_number: str | None = Query(None, max_length=100),
-    limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = Query(None, description="next_cursor of the previous page"),
+    limit: int = list_limit(),
+    cursor: str | None = list_cursor(described=True),
 ):
     qs = orders_list(
         company=request.company,
@@ -212,12 +213,7 @@ def list_orders(
         warehouse_id=warehouse_id,
         order_number=order_number,
     )
-    return id_page(
-        with_lines(qs),
-        limit=limit,
-        cursor=cursor,
-        transform=lambda rows: [order_out(o) for o in rows],
-    )
+    return document_page(with_lines(qs), limit=limit, cursor=cursor, out=order_out)
 
 
 @router.get(

@@ -1,10 +1,9 @@
 """Writes for purchasing: create purchase orders, record goods receipts against them."""
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from stockledger.catalog.models import Product, ProductKind
@@ -12,8 +11,11 @@ from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.documents import (
     check_owned,
     clean_document_number,
+    clean_event_time,
     clean_lines,
     clean_quantity,
+    number_taken,
+    unique_number,
 )
 from stockledger.core.errors import Conflict, InvalidInput
 from stockledger.core.models import Company, User
@@ -30,10 +32,6 @@ from .models import (
 )
 
 SUPPLIER_MAX = 200
-
-
-def _duplicate_number(number: str) -> InvalidInput:
-    return InvalidInput(f"purchase order {number!r} already exists", field="number")
 
 
 def clean_supplier(value: Any, *, field: str = "supplier") -> str:
@@ -111,18 +109,15 @@ def purchase_order_create(
     check_owned(warehouse, company, field="warehouse_id", label="warehouse")
     resolved = _resolve_lines(company, lines)
     if PurchaseOrder.objects.filter(company=company, number=number).exists():
-        raise _duplicate_number(number)
-    try:
-        with transaction.atomic():  # a savepoint, so a concurrent duplicate stays a clean 422
-            po = PurchaseOrder.objects.create(
-                company=company,
-                number=number,
-                supplier=supplier,
-                warehouse=warehouse,
-                created_by=user,
-            )
-    except IntegrityError:
-        raise _duplicate_number(number) from None
+        raise number_taken("purchase order", number)
+    with unique_number("purchase order", number):
+        po = PurchaseOrder.objects.create(
+            company=company,
+            number=number,
+            supplier=supplier,
+            warehouse=warehouse,
+            created_by=user,
+        )
     PurchaseOrderLine.objects.bulk_create(
         PurchaseOrderLine(purchase_order=po, product=product, quantity_ordered=quantity)
         for product, quantity in resolved
@@ -172,7 +167,7 @@ def purchase_order_update(
         number = clean_document_number(number)
         if number != po.number:
             if PurchaseOrder.objects.filter(company=company, number=number).exists():
-                raise _duplicate_number(number)
+                raise number_taken("purchase order", number)
             po.number = number
             changed.append("number")
     if supplier is not None:
@@ -184,11 +179,8 @@ def purchase_order_update(
         changed.append("warehouse")
     resolved = _resolve_lines(company, lines) if lines is not None else None
     if changed:
-        try:
-            with transaction.atomic():
-                po.save(update_fields=changed)
-        except IntegrityError:
-            raise _duplicate_number(po.number) from None
+        with unique_number("purchase order", po.number):
+            po.save(update_fields=changed)
     if resolved is not None:
         # Nothing received: no receipt line refers to these rows, so they can be replaced.
         po.lines.all().delete()
@@ -260,15 +252,54 @@ def purchase_order_receive(
     """
     number = clean_document_number(number)
     lines = clean_lines(lines)
-    # The PO row lock serializes receipts of one PO: received totals, status and the receipt
-    # number check see every earlier receipt. Documents lock before products (the ledger).
+    po = _lock_po_for_receipt(company, purchase_order)
+    po_lines = {line.product_id: line for line in po.lines.select_related("product")}
+    received = _received_lines(company, po, po_lines, lines)
+    if GoodsReceipt.objects.filter(purchase_order=po, number=number).exists():
+        raise InvalidInput(
+            f"goods receipt {number!r} is already recorded on purchase order {po.number}",
+            field="number",
+        )
+    received_at = clean_event_time(received_at, field="received_at")
+    receipt = _receipt_create(company, po, number, received, received_at=received_at, user=user)
+    log_lines = _add_to_lines(po, number, received)
+    status = _status_of(list(po_lines.values()))
+    if status != po.status:
+        po.status = status
+        po.save(update_fields=["status"])
+    entries = ledger_record(
+        company=company,
+        event_type=EventType.PO_RECEIVED,
+        lines=log_lines,
+        created_at=received_at,
+        user=user,
+    )
+    return receipt, entries
+
+
+def _lock_po_for_receipt(company: Company, purchase_order: PurchaseOrder) -> PurchaseOrder:
+    """The PO, locked; Conflict when it is closed.
+
+    The PO row lock serializes receipts of one PO: received totals, status and the receipt
+    number check see every earlier receipt. Documents lock before products (the ledger).
+    """
     po = _lock_po(company, purchase_order)
     if po.is_closed:
         raise Conflict(
             f"purchase order {po.number} is closed; it takes no more receipts "
             "(write another PO for goods still to come)"
         )
-    po_lines = {line.product_id: line for line in po.lines.select_related("product")}
+    return po
+
+
+def _received_lines(
+    company: Company,
+    po: PurchaseOrder,
+    po_lines: dict[int, PurchaseOrderLine],
+    lines: Sequence[Mapping[str, Any]],
+) -> list[tuple[PurchaseOrderLine, int]]:
+    """[(PO line, quantity)] of a receipt's request lines (InvalidInput naming the line's
+    field for a SKU not on the PO or listed twice, or a bad quantity)."""
     received: list[tuple[PurchaseOrderLine, int]] = []
     seen: set[int] = set()
     for i, line in enumerate(lines):
@@ -285,16 +316,18 @@ def purchase_order_receive(
             raise InvalidInput(f"{product.sku} is listed twice", field=f"{where}.sku")
         seen.add(product.id)
         received.append((po_line, clean_quantity(line.get("quantity"), field=f"{where}.quantity")))
-    if GoodsReceipt.objects.filter(purchase_order=po, number=number).exists():
-        raise InvalidInput(
-            f"goods receipt {number!r} is already recorded on purchase order {po.number}",
-            field="number",
-        )
+    return received
 
-    now = timezone.now()
-    if received_at is not None and received_at > now + timedelta(minutes=5):
-        raise InvalidInput("received_at is in the future", field="received_at")
-    received_at = received_at or now
+
+def _receipt_create(
+    company: Company,
+    po: PurchaseOrder,
+    number: str,
+    received: list[tuple[PurchaseOrderLine, int]],
+    *,
+    received_at: datetime,
+    user: User | None,
+) -> GoodsReceipt:
     receipt = GoodsReceipt.objects.create(
         company=company, purchase_order=po, number=number, received_at=received_at, user=user
     )
@@ -302,6 +335,14 @@ def purchase_order_receive(
         GoodsReceiptLine(receipt=receipt, po_line=po_line, quantity=quantity)
         for po_line, quantity in received
     )
+    return receipt
+
+
+def _add_to_lines(
+    po: PurchaseOrder, number: str, received: list[tuple[PurchaseOrderLine, int]]
+) -> list[LogLine]:
+    """Add goods receipt `number` to its PO lines' received totals; return the log lines it
+    makes (one per line)."""
     log_lines = []
     for po_line, quantity in received:
         po_line.quantity_received += quantity
@@ -321,15 +362,4 @@ def purchase_order_receive(
                 },
             )
         )
-    status = _status_of(list(po_lines.values()))
-    if status != po.status:
-        po.status = status
-        po.save(update_fields=["status"])
-    entries = ledger_record(
-        company=company,
-        event_type=EventType.PO_RECEIVED,
-        lines=log_lines,
-        created_at=received_at,
-        user=user,
-    )
-    return receipt, entries
+    return log_lines

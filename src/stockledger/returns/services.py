@@ -1,19 +1,19 @@
 """Writes for returns: open an RMA, receive and restock what comes back."""
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.documents import (
     check_owned,
     clean_document_number,
+    clean_event_time,
     clean_lines,
     clean_quantity,
+    number_taken,
+    unique_number,
 )
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
@@ -39,13 +39,6 @@ def _components(product: Product) -> list[tuple[Product, int]]:
         (c.component, c.quantity)
         for c in KitComponent.objects.filter(kit=product).select_related("component").order_by("id")
     ]
-
-
-def _check_when(at: datetime | None, *, field: str) -> datetime:
-    now = timezone.now()
-    if at is not None and at > now + timedelta(minutes=5):
-        raise InvalidInput(f"{field} is in the future", field=field)
-    return at or now
 
 
 def _rows(
@@ -131,35 +124,19 @@ def return_create(
     check_owned(warehouse, company, field="warehouse_id", label="warehouse")
     if order is not None:
         check_owned(order, company, field="order_id", label="order")
-    created_at = _check_when(created_at, field="created_at")
-    resolved: list[tuple[Product, int]] = []
-    seen: set[int] = set()
-    for i, line in enumerate(clean_lines(lines)):
-        where = f"lines[{i}]"
-        product = product_by_sku(
-            company=company,
-            sku=clean_sku(line.get("sku"), field=f"{where}.sku"),
-            field=f"{where}.sku",
-        )
-        if product.id in seen:
-            raise InvalidInput(f"{product.sku} is listed twice", field=f"{where}.sku")
-        seen.add(product.id)
-        expected = clean_quantity(line.get("expected_quantity"), field=f"{where}.expected_quantity")
-        resolved.append((product, expected))
+    created_at = clean_event_time(created_at, field="created_at")
+    resolved = _expected_lines(company, lines)
     if ReturnOrder.objects.filter(company=company, number=number).exists():
-        raise InvalidInput(f"RMA {number!r} already exists", field="number")
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent duplicate number is a clean 422
-            rma = ReturnOrder.objects.create(
-                company=company,
-                number=number,
-                warehouse=warehouse,
-                created_at=created_at,
-                created_by=user,
-                order=order,
-            )
-    except IntegrityError:
-        raise InvalidInput(f"RMA {number!r} already exists", field="number") from None
+        raise number_taken("RMA", number)
+    with unique_number("RMA", number):
+        rma = ReturnOrder.objects.create(
+            company=company,
+            number=number,
+            warehouse=warehouse,
+            created_at=created_at,
+            created_by=user,
+            order=order,
+        )
     ReturnLine.objects.bulk_create(
         ReturnLine(return_order=rma, product=product, expected_quantity=expected)
         for product, expected in resolved
@@ -178,6 +155,28 @@ def return_create(
         user=user,
     )
     return rma, entries
+
+
+def _expected_lines(
+    company: Company, lines: Sequence[Mapping[str, Any]]
+) -> list[tuple[Product, int]]:
+    """[(product, expected quantity)] of an RMA's request lines (InvalidInput naming the
+    line's field for an unknown SKU, a SKU listed twice or a bad quantity)."""
+    resolved: list[tuple[Product, int]] = []
+    seen: set[int] = set()
+    for i, line in enumerate(clean_lines(lines)):
+        where = f"lines[{i}]"
+        product = product_by_sku(
+            company=company,
+            sku=clean_sku(line.get("sku"), field=f"{where}.sku"),
+            field=f"{where}.sku",
+        )
+        if product.id in seen:
+            raise InvalidInput(f"{product.sku} is listed twice", field=f"{where}.sku")
+        seen.add(product.id)
+        expected = clean_quantity(line.get("expected_quantity"), field=f"{where}.expected_quantity")
+        resolved.append((product, expected))
+    return resolved
 
 
 def _status_of(lines: Sequence[ReturnLine]) -> str:
@@ -214,7 +213,7 @@ def return_receive(
     past received (field lines[i].restocked_quantity), a line of zeros, no lines.
     """
     check_owned(return_order, company, field="return_id", label="RMA")
-    received_at = _check_when(received_at, field="received_at")
+    received_at = clean_event_time(received_at, field="received_at")
     # The RMA row lock serializes its receipts, so the totals checks see every earlier one.
     # Documents lock before products (the ledger).
     rma = (

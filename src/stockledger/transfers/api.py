@@ -5,8 +5,9 @@ from typing import Any
 
 from ninja import Field, Query, Router, Schema, Status
 
+from stockledger.core.document_lists import document_page, list_cursor, list_limit
 from stockledger.core.limits import NOTES_MAX, QUANTITY_MAX
-from stockledger.core.pagination import PageQuery, id_page, page_of
+from stockledger.core.pagination import PageQuery, page_of
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.api import LogEntryOut, LogPageOut, document_log_page, entry_out
 from stockledger.warehouses.services import warehouse_by_id
@@ -142,13 +143,11 @@ def list_transfers(
     request,
     warehouse_id: int | None = Query(None, description="sending from or receiving at"),
     number: str | None = Query(None, description="part of the transfer number"),
-    limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = None,
+    limit: int = list_limit(),
+    cursor: str | None = list_cursor(),
 ):
     qs = transfers_for(company=request.company, warehouse_id=warehouse_id, number=number)
-    return id_page(
-        qs, limit=limit, cursor=cursor, transform=lambda rows: [summary_out(t) for t in rows]
-    )
+    return document_page(qs, limit=limit, cursor=cursor, out=summary_out)
 
 
 @router.get("/transfers/{transfer_id}", response=TransferOut, summary="A transfer with its lines")

@@ -3,20 +3,20 @@
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from stockledger.catalog.models import KitComponent, Product, ProductKind
 from stockledger.catalog.services import clean_sku, product_by_sku
 from stockledger.core.documents import (
     check_owned,
     clean_document_number,
+    clean_event_time,
     clean_lines,
     clean_notes,
     clean_quantity,
+    number_taken,
+    unique_number,
 )
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company, User
@@ -156,48 +156,25 @@ def transfer_create(
     the SKU), an unknown SKU, a quantity below 1, no lines, notes over 2000 characters, a
     number already used or of the reserved form TR-<digits>, a warehouse of another company.
     """
-    check_owned(sending_warehouse, company, field="sending_warehouse_id", label="warehouse")
-    check_owned(receiving_warehouse, company, field="receiving_warehouse_id", label="warehouse")
-    if sending_warehouse.id == receiving_warehouse.id:
-        raise InvalidInput(
-            "the receiving warehouse must differ from the sending warehouse",
-            field="receiving_warehouse_id",
-        )
+    _check_warehouses(company, sending_warehouse, receiving_warehouse)
     notes = clean_notes(notes, field="notes")
     if number is not None:
-        number = clean_document_number(number)
-        if GENERATED_NUMBER.match(number):
-            raise InvalidInput(
-                "numbers of the form TR-<digits> are assigned by Stockledger; leave number "
-                "out or use another form",
-                field="number",
-            )
-        if Transfer.objects.filter(company=company, number=number).exists():
-            raise InvalidInput(f"transfer {number!r} already exists", field="number")
-    now = timezone.now()
-    if transferred_at is not None and transferred_at > now + timedelta(minutes=5):
-        raise InvalidInput("transferred_at is in the future", field="transferred_at")
+        number = _clean_number(company, number)
+    transferred_at = clean_event_time(transferred_at, field="transferred_at")
     resolved = _resolve(company, lines)
 
     lock_products(company, {p.id for line in resolved for p, _ in line.moves})
     _check_held(resolved, sending_warehouse)
 
-    try:
-        with transaction.atomic():  # a savepoint: a concurrent duplicate number is a clean 422
-            transfer = Transfer.objects.create(
-                company=company,
-                number=number or "",
-                sending_warehouse=sending_warehouse,
-                receiving_warehouse=receiving_warehouse,
-                notes=notes,
-                transferred_at=transferred_at or now,
-                user=user,
-            )
-    except IntegrityError:
-        raise InvalidInput(f"transfer {number!r} already exists", field="number") from None
-    if not number:
-        transfer.number = f"TR-{transfer.id}"
-        transfer.save(update_fields=["number"])
+    transfer = _transfer_insert(
+        company,
+        number,
+        sending_warehouse,
+        receiving_warehouse,
+        notes=notes,
+        transferred_at=transferred_at,
+        user=user,
+    )
     TransferLine.objects.bulk_create(
         TransferLine(
             transfer=transfer, product=line.product, quantity=line.quantity, notes=line.notes
@@ -212,3 +189,55 @@ def transfer_create(
         user=user,
     )
     return transfer, entries
+
+
+def _check_warehouses(company: Company, sending: Warehouse, receiving: Warehouse) -> None:
+    """Both warehouses the company's, and two different ones."""
+    check_owned(sending, company, field="sending_warehouse_id", label="warehouse")
+    check_owned(receiving, company, field="receiving_warehouse_id", label="warehouse")
+    if sending.id == receiving.id:
+        raise InvalidInput(
+            "the receiving warehouse must differ from the sending warehouse",
+            field="receiving_warehouse_id",
+        )
+
+
+def _clean_number(company: Company, number: str) -> str:
+    """A number given by the caller: not of the reserved form TR-<digits>, not used yet."""
+    number = clean_document_number(number)
+    if GENERATED_NUMBER.match(number):
+        raise InvalidInput(
+            "numbers of the form TR-<digits> are assigned by Stockledger; leave number "
+            "out or use another form",
+            field="number",
+        )
+    if Transfer.objects.filter(company=company, number=number).exists():
+        raise number_taken("transfer", number)
+    return number
+
+
+def _transfer_insert(
+    company: Company,
+    number: str | None,
+    sending: Warehouse,
+    receiving: Warehouse,
+    *,
+    notes: str,
+    transferred_at: datetime,
+    user: User | None,
+) -> Transfer:
+    """The transfer row, numbered `number` or else TR-<its id>."""
+    with unique_number("transfer", number):
+        transfer = Transfer.objects.create(
+            company=company,
+            number=number or "",
+            sending_warehouse=sending,
+            receiving_warehouse=receiving,
+            notes=notes,
+            transferred_at=transferred_at,
+            user=user,
+        )
+    if not number:
+        transfer.number = f"TR-{transfer.id}"
+        transfer.save(update_fields=["number"])
+    return transfer

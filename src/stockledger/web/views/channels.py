@@ -1,6 +1,8 @@
 """Sales channels: the list, and one channel's settings (writeback warehouses, location
 mapping, writeback rules), its runs, a preview of what it would be told, and its log rows."""
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -22,6 +24,7 @@ from stockledger.channels.models import (
     WritebackRule,
 )
 from stockledger.channels.selectors import (
+    ChannelDetail,
     channel_detail,
     channel_health,
     channels_for,
@@ -250,129 +253,197 @@ def channel_action(request: CompanyRequest, channel_id: int, action: str) -> Htt
     """Save one section of the settings (or run a writeback); errors come back inline."""
     channel = company_object_or_404(SalesChannel, request, channel_id)
     detail = channel_detail(company=request.company, channel=channel, syncs=0)
-    company = request.company
-    form: forms.Form
-    if action == "warehouses":
-        form = WarehousesForm(request.POST, detail=detail)
-        if form.is_valid():
-            try:
-                rows = channel_set_writeback_warehouses(
-                    company=company,
-                    channel=channel,
-                    warehouse_ids=[int(w) for w in form.cleaned_data["warehouses"]],
-                    user=request.user,
-                )
-            except DomainError as exc:
-                add_domain_error(form, exc, {"warehouse_ids": "warehouses"})
-            else:
-                _logged(request, "Writeback warehouses", rows)
-                return redirect("web:channel_detail", channel.id)
-        return _page(request, channel, 422, warehouses_form=form)
-    if action == "locations":
-        form = LocationsForm(request.POST, detail=detail)
-        if form.is_valid():
-            try:
-                rows = channel_set_locations(
-                    company=company, channel=channel, locations=form.mapping(), user=request.user
-                )
-            except DomainError as exc:
-                name = form.field_for_error(exc.field)
-                form.add_error(name, exc.message)
-            else:
-                _logged(request, "Location mapping", rows)
-                return redirect("web:channel_detail", channel.id)
-        return _page(request, channel, 422, locations_form=form)
-    if action == "rule":
-        form = RuleForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                product = product_by_sku(company=company, sku=clean_sku(data["sku"]))
-                channel_rule_set(
-                    company=company,
-                    channel=channel,
-                    product=product,
-                    maximum=data["maximum"],
-                    minimum=data["minimum"],
-                    percent=data["percent"],
-                    reserve=data["reserve"],
-                )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    f"Rule for {product.sku} saved. It applies from the next writeback run, "
-                    "whose export rows explain it.",
-                )
-                return redirect("web:channel_detail", channel.id)
-        return _page(request, channel, 422, rule_form=form)
-    if action == "rule-delete":
-        rule_id = request.POST.get("rule", "")
-        rule = (
-            WritebackRule.objects.filter(company=company, channel=channel, pk=int(rule_id))
-            .select_related("product")
-            .first()
-            if rule_id.isdigit() and len(rule_id) < 19
-            else None
-        )
-        if rule is None:
-            raise Http404("no such rule")
-        channel_rule_delete(company=company, channel=channel, product=rule.product)
-        messages.success(request, f"Rule for {rule.product.sku} removed.")
-        return redirect("web:channel_detail", channel.id)
-    if action == "shopify":
-        form = ShopifyForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                channel_connect_shopify(
-                    company=company,
-                    channel=channel,
-                    shop_domain=data["shop_domain"],
-                    access_token=data["access_token"] or None,
-                    webhook_secret=data["webhook_secret"] or None,
-                )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(request, "Shopify connection saved.")
-                return redirect("web:channel_detail", channel.id)
-        return _page(request, channel, 422, shopify_form=form)
-    if action in ("writeback", "orders", "readback"):
-        # Never talk to the channel in a request: queue the run; the worker does it.
+    handler = _ACTIONS.get(action)
+    if handler is None:
+        raise Http404("no such action")
+    return handler(request, channel, detail)
+
+
+def _back(channel: SalesChannel) -> HttpResponse:
+    return redirect("web:channel_detail", channel.id)
+
+
+def _save_warehouses(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    form = WarehousesForm(request.POST, detail=detail)
+    if form.is_valid():
         try:
-            if action == "writeback":
-                run = channel_writeback_enqueue(company=company, channel=channel)
-            else:
-                kind = "orders" if action == "orders" else "import"
-                run = channel_sync_enqueue(company=company, channel=channel, kind=kind)
+            rows = channel_set_writeback_warehouses(
+                company=request.company,
+                channel=channel,
+                warehouse_ids=[int(w) for w in form.cleaned_data["warehouses"]],
+                user=request.user,
+            )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            add_domain_error(form, exc, {"warehouse_ids": "warehouses"})
+        else:
+            _logged(request, "Writeback warehouses", rows)
+            return _back(channel)
+    return _page(request, channel, 422, warehouses_form=form)
+
+
+def _save_locations(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    form = LocationsForm(request.POST, detail=detail)
+    if form.is_valid():
+        try:
+            rows = channel_set_locations(
+                company=request.company,
+                channel=channel,
+                locations=form.mapping(),
+                user=request.user,
+            )
+        except DomainError as exc:
+            form.add_error(form.field_for_error(exc.field), exc.message)
+        else:
+            _logged(request, "Location mapping", rows)
+            return _back(channel)
+    return _page(request, channel, 422, locations_form=form)
+
+
+def _save_rule(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    form = RuleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            product = product_by_sku(company=request.company, sku=clean_sku(data["sku"]))
+            channel_rule_set(
+                company=request.company,
+                channel=channel,
+                product=product,
+                maximum=data["maximum"],
+                minimum=data["minimum"],
+                percent=data["percent"],
+                reserve=data["reserve"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request,
-                f"Run {run.label} queued: the worker runs it shortly; its outcome shows under "
-                "Recent runs.",
+                f"Rule for {product.sku} saved. It applies from the next writeback run, "
+                "whose export rows explain it.",
             )
-        return redirect("web:channel_detail", channel.id)
-    if action == "vendure":
-        form = VendureForm(request.POST)
-        if form.is_valid():
-            try:
-                channel_connect_vendure(company=company, channel=channel, **form.cleaned_data)
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(
-                    request,
-                    "Connected to Vendure: the worker imports its orders, reads its quantities "
-                    "and writes back per mapped stock location from now on.",
-                )
-                return redirect("web:channel_detail", channel.id)
-        return _page(request, channel, 422, vendure_form=form)
-    if action == "resume":
-        channel_sync_resume(company=company, channel=channel)
-        messages.success(request, "Sync resumed: every automatic run is due now.")
-        return redirect("web:channel_detail", channel.id)
-    raise Http404("no such action")
+            return _back(channel)
+    return _page(request, channel, 422, rule_form=form)
+
+
+def _delete_rule(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    rule_id = request.POST.get("rule", "")
+    rule = (
+        WritebackRule.objects.filter(company=request.company, channel=channel, pk=int(rule_id))
+        .select_related("product")
+        .first()
+        if rule_id.isdigit() and len(rule_id) < 19
+        else None
+    )
+    if rule is None:
+        raise Http404("no such rule")
+    channel_rule_delete(company=request.company, channel=channel, product=rule.product)
+    messages.success(request, f"Rule for {rule.product.sku} removed.")
+    return _back(channel)
+
+
+def _connect_shopify(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    form = ShopifyForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            channel_connect_shopify(
+                company=request.company,
+                channel=channel,
+                shop_domain=data["shop_domain"],
+                access_token=data["access_token"] or None,
+                webhook_secret=data["webhook_secret"] or None,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Shopify connection saved.")
+            return _back(channel)
+    return _page(request, channel, 422, shopify_form=form)
+
+
+def _connect_vendure(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    form = VendureForm(request.POST)
+    if form.is_valid():
+        try:
+            channel_connect_vendure(company=request.company, channel=channel, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                "Connected to Vendure: the worker imports its orders, reads its quantities "
+                "and writes back per mapped stock location from now on.",
+            )
+            return _back(channel)
+    return _page(request, channel, 422, vendure_form=form)
+
+
+def _queue_run(request: CompanyRequest, channel: SalesChannel, kind: str) -> HttpResponse:
+    """Never talk to the channel in a request: queue the run (`writeback`, or a sync of
+    `kind`); the worker does it."""
+    try:
+        if kind == "writeback":
+            run = channel_writeback_enqueue(company=request.company, channel=channel)
+        else:
+            run = channel_sync_enqueue(company=request.company, channel=channel, kind=kind)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"Run {run.label} queued: the worker runs it shortly; its outcome shows under "
+            "Recent runs.",
+        )
+    return _back(channel)
+
+
+def _queue_writeback(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    return _queue_run(request, channel, "writeback")
+
+
+def _queue_orders(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    return _queue_run(request, channel, "orders")
+
+
+def _queue_readback(
+    request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail
+) -> HttpResponse:
+    return _queue_run(request, channel, "import")
+
+
+def _resume(request: CompanyRequest, channel: SalesChannel, detail: ChannelDetail) -> HttpResponse:
+    channel_sync_resume(company=request.company, channel=channel)
+    messages.success(request, "Sync resumed: every automatic run is due now.")
+    return _back(channel)
+
+
+# The settings page's forms, by the action in their URL (channel_action dispatches).
+_ACTIONS: dict[str, Callable[[CompanyRequest, SalesChannel, ChannelDetail], HttpResponse]] = {
+    "warehouses": _save_warehouses,
+    "locations": _save_locations,
+    "rule": _save_rule,
+    "rule-delete": _delete_rule,
+    "shopify": _connect_shopify,
+    "writeback": _queue_writeback,
+    "orders": _queue_orders,
+    "readback": _queue_readback,
+    "vendure": _connect_vendure,
+    "resume": _resume,
+}
