@@ -148,6 +148,24 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     # Tests: the replica streams the primary's test database, it creates none of its own.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+
+
+def _generic_plans(database: dict) -> None:
+    """PostgreSQL sessions reuse one generic plan for a prepared statement. The only statements
+    the app prepares are log pages (ledger/prepared.py: Django binds everything else on the
+    client, and the log's trigger functions run no query); left to `auto`, PostgreSQL keeps
+    planning them with their values, because a plan for a known date bound looks cheaper
+    than the generic one, and planning every monthly partition is what a page costs
+    (docs/scale.md). A startup option, so a rolled-back transaction cannot undo it."""
+    if "postgresql" not in database.get("ENGINE", ""):
+        return
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c plan_cache_mode=force_generic_plan"
+    options["options"] = options["options"].strip()
+
+
+for _database in DATABASES.values():
+    _generic_plans(_database)
 DATABASE_ROUTERS = ["stockledger.core.db_routing.ReplicaRouter"]
 # A replica further behind than this (seconds) is skipped; its lag is checked this often.
 STOCKLEDGER_REPLICA_MAX_LAG = float(os.environ.get("STOCKLEDGER_REPLICA_MAX_LAG", "5"))

@@ -30,6 +30,7 @@ from stockledger.warehouses.services import warehouse_by_id
 
 from .columns import COLUMNS, FIELD_FOR_COLUMN
 from .models import AdjustmentReason, LogEntry
+from .prepared import prepared
 from .selectors import log_entries, log_page
 from .services import stock_adjust, stock_set
 
@@ -317,7 +318,7 @@ def product_log(
 def _plain_page_sql(vendor: str, newest_first: bool, keyed: bool) -> str:
     """The unfiltered page as fixed SQL (compiled once, not per request). On SQLite the
     timestamps are read as their stored text (no converter call per cell; see
-    `_sqlite_json_datetime`)."""
+    `_sqlite_json_datetime`). It ends with `LIMIT `: the caller writes the limit in."""
     qn = connection.ops.quote_name
     columns = []
     for name in _PAGE_FIELDS:
@@ -334,7 +335,7 @@ def _plain_page_sql(vendor: str, newest_first: bool, keyed: bool) -> str:
         )
     return (
         f"SELECT {', '.join(columns)} FROM {qn(LogEntry._meta.db_table)} WHERE {where} "
-        f"ORDER BY {qn('created_at')} {direction}, {qn('id')} {direction} LIMIT %s"
+        f"ORDER BY {qn('created_at')} {direction}, {qn('id')} {direction} LIMIT "
     )
 
 
@@ -362,10 +363,13 @@ def plain_log_page(
     limit: int,
     cursor: tuple[datetime, int] | None,
     newest_first: bool,
+    using: str | None = None,
 ) -> tuple[list[dict[str, Any]], tuple[datetime, int] | None]:
     """One unfiltered page of a product's log as LogEntryOut dicts, and the next key: the
-    same rows, order and values as `log_page` over `log_entries` with `_page_row`."""
-    db = connections[db_router.db_for_read(LogEntry)]
+    same rows, order and values as `log_page` over `log_entries` with `_page_row`. On
+    PostgreSQL a prepared statement (ledger/prepared.py). `using`: the database alias
+    (default: the router's choice for a read)."""
+    db = connections[using or db_router.db_for_read(LogEntry)]
     sql = _plain_page_sql(db.vendor, newest_first, cursor is not None)
     params: list[Any] = [company_id, product_id]
     if cursor is not None:
@@ -373,8 +377,10 @@ def plain_log_page(
         if db.vendor == "sqlite":
             at = db.ops.adapt_datetimefield_value(at)
         params += [at, at, cursor[1]]
-    params.append(limit + 1)
-    with db.cursor() as c:
+    # The limit is written in, not a parameter: a prepared statement's generic plan would
+    # otherwise plan for an unknown row count (10% of the rows) instead of this page's.
+    sql += str(int(limit) + 1)
+    with prepared(db), db.cursor() as c:
         c.execute(sql, params)
         rows = c.fetchall()
     more = len(rows) > limit

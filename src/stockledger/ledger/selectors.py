@@ -4,12 +4,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from stockledger.core.errors import InvalidInput
 from stockledger.core.models import Company
 
 from .models import AdjustmentReason, EventType, LogEntry
+from .prepared import prepared
 
 
 def log_entries(
@@ -85,11 +87,14 @@ def log_page(
         if cursor:
             at, pk = cursor
             qs = qs.filter(Q(created_at__gte=at), Q(created_at__gt=at) | Q(id__gt=pk))
-    if fields is not None:
-        at_index, id_index = list(fields).index("created_at"), list(fields).index("id")
-        rows = list(qs.values_list(*fields)[: limit + 1])
-    else:
-        rows = list(qs[: limit + 1])
+    # On PostgreSQL the page runs as a prepared statement (planned once per connection, not
+    # per request: ledger/prepared.py); the rows are the ORM's either way.
+    with prepared(connections[qs.db]):
+        if fields is not None:
+            at_index, id_index = list(fields).index("created_at"), list(fields).index("id")
+            rows = list(qs.values_list(*fields)[: limit + 1])
+        else:
+            rows = list(qs[: limit + 1])
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
