@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from stockledger.ledger.api import _PAGE_FIELDS, _page_row
 from stockledger.ledger.models import LogEntry
@@ -97,6 +98,12 @@ def test_the_api_page_is_a_prepared_statement_with_a_generic_plan_and_the_same_r
     # Reused, not prepared again: the deep pages of limit 1 ran 22 times on one statement.
     desc_keyed = [s for s in statements if "DESC" in s[0] and "<=" in s[0] and "LIMIT 2" in s[0]]
     assert [s[2] for s in desc_keyed] == [22]
+
+    # Django's query log still shows the page's SQL (as prepared, with $n placeholders).
+    with CaptureQueriesContext(connection) as captured:
+        api.get(f"/products/{widget.id}/log", {"limit": 4})
+    [first_page] = [s[0] for s in statements if s[0].endswith("DESC LIMIT 5") and "$3" not in s[0]]
+    assert first_page in [q["sql"] for q in captured]
 
 
 @postgres_only

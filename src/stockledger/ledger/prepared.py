@@ -47,6 +47,12 @@ class PreparedCursor(psycopg.Cursor[Any]):
         super().execute(query, params, prepare=True, binary=binary)
         return self
 
+    def _send_query_prepared(self, name: bytes, pgq: Any, *, binary: bool | None = None) -> None:
+        # psycopg leaves `_query` unset when it executes a prepared statement; Django's query
+        # log (`connection.queries`, CaptureQueriesContext) reads the SQL from it.
+        self._query = pgq
+        super()._send_query_prepared(name, pgq, binary=binary)
+
 
 @contextmanager
 def prepared(db: BaseDatabaseWrapper) -> Iterator[None]:
