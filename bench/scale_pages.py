@@ -48,7 +48,7 @@ django.setup()
 from django.db import connections  # noqa: E402
 
 from stockledger.core.models import Company  # noqa: E402
-from stockledger.ledger.api import _PAGE_FIELDS, _plain_page_sql, plain_log_page  # noqa: E402
+from stockledger.ledger.api import _plain_page_sql, plain_log_page  # noqa: E402
 from stockledger.ledger.selectors import log_entries, log_page  # noqa: E402
 
 from .scale_run import NAME  # noqa: E402

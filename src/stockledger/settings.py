@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -150,7 +151,7 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 
 
-def _generic_plans(database: dict) -> None:
+def _generic_plans(database: Any) -> None:
     """PostgreSQL sessions reuse one generic plan for a prepared statement. The only statements
     the app prepares are log pages (ledger/prepared.py: Django binds everything else on the
     client, and the log's trigger functions run no query); left to `auto`, PostgreSQL keeps

@@ -39,7 +39,7 @@ class PreparedCursor(psycopg.Cursor[Any]):
     would otherwise type each value by its size (int2, int4, int8), and the same page with a
     small and a large id would be two statements, each planned on its own."""
 
-    def execute(  # type: ignore[override]
+    def execute(
         self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None
     ) -> PreparedCursor:
         if params is not None:
