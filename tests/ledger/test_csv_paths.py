@@ -199,3 +199,35 @@ def test_row_converter_blanks_nulls_and_guards_text():
     assert (cells[at("went_negative")], cells[at("channel_differs")]) == ("true", "false")
     assert cells[at("note")] == "'=1+1" == guard_text("=1+1")
     assert cells[at("quantity")] == -4 and cells[at("event_type")] == "on_hand"
+
+
+@pytest.mark.postgres_only
+def test_the_copy_runs_without_jit_or_parallel_workers_and_puts_the_settings_back(
+    company, tricky, monkeypatch
+):
+    """At 41 monthly partitions JIT compiled the export's cell expressions for 50 s before
+    the first row (docs/scale.md): the COPY's transaction turns it off, and only it."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor_class = type(cursor.cursor)
+        cursor.execute("SELECT current_setting('jit'), current_setting('TimeZone')")
+        before = cursor.fetchone()
+    seen = []
+    original = cursor_class.copy
+
+    def copy(self, statement, *args, **kwargs):
+        self.execute(
+            "SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')"
+        )
+        seen.append(self.fetchone())
+        return original(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(cursor_class, "copy", copy)
+    qs = log_entries(company=company, product_ids=[tricky[0].id])
+    text, count = _write(iter_log_rows(qs), tz=ZoneInfo("Europe/Berlin"))
+    assert count == qs.count() > 0
+    assert seen == [("off", "0")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('jit'), current_setting('TimeZone')")
+        assert cursor.fetchone() == before
