@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/stockledger
 export STOCKLEDGER_HOME ?= $(CURDIR)/var
 
-.PHONY: install run openapi-snapshot client typescript-deps typescript-check test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps a11y-audit store-deps bench bench-deps screenshots clean
+.PHONY: test-static install run openapi-snapshot client typescript-deps typescript-check test test-quick test-nightly test-sqlite test-postgres lint check browser-deps a11y-deps a11y-audit store-deps bench bench-deps screenshots clean
 
 $(BIN)/stockledger: pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON)"; exit 1; }
@@ -66,7 +66,9 @@ a11y-audit: install browser-deps a11y-deps
 
 # The two engines' passes share nothing (own STOCKLEDGER_HOME, own database): they run side by
 # side, each into its own log, printed whole when both are done. TEST_SERIAL=1 runs them in turn.
-test: install a11y-deps store-deps typescript-deps client lint check
+# Before the passes, two at a time (mypy and the static files are a minute each on one core).
+test: install
+	@$(MAKE) --no-print-directory -j2 a11y-deps store-deps typescript-deps client lint check test-static
 ifeq ($(TEST_SERIAL),1)
 	@$(MAKE) --no-print-directory test-sqlite
 	@$(MAKE) --no-print-directory test-postgres
@@ -82,14 +84,24 @@ else
 	test $$rs = 0 && test $$rp = 0
 endif
 
-test-sqlite: install a11y-deps typescript-deps client
-	@echo "== tests on SQLite"
-	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite DATABASE_URL= $(BIN)/pytest $(PYTEST_ARGS)
+# The hashed, gzip and Brotli static files the tests' servers serve: collected once for both
+# passes (about a minute), skipped when no source file changed (core/static.py).
+TEST_STATIC := $(STOCKLEDGER_HOME)/static
+test-static: install
+	@STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/check STOCKLEDGER_STATIC_ROOT=$(TEST_STATIC) DATABASE_URL= \
+	  $(BIN)/python -m stockledger.cli shell -v 0 -c \
+	  "from stockledger.core.static import collect_static_if_changed as c; c() and print('static files collected for the tests')"
 
-test-postgres: install a11y-deps store-deps typescript-deps client
+test-sqlite: install a11y-deps typescript-deps client test-static
+	@echo "== tests on SQLite"
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite STOCKLEDGER_STATIC_ROOT=$(TEST_STATIC) DATABASE_URL= \
+	  $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install a11y-deps store-deps typescript-deps client test-static
 	@echo "== tests on PostgreSQL ($(PG_URL))"
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('/stockledger','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
-	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres STOCKLEDGER_STATIC_ROOT=$(TEST_STATIC) \
+	    DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "FAIL: PostgreSQL is required under CI and is not reachable at $(PG_URL)"; exit 1; \
 	else \
@@ -140,10 +152,11 @@ typescript-check: typescript-deps
 	$(TS)/node_modules/.bin/tsc --noEmit --strict --target es2022 --module esnext \
 	  --moduleResolution bundler $(TS_OUT)/api_usage.ts
 
-# The edit-test loop: unit and service tests on SQLite, no browser, no reliability suite.
+# The edit-test loop: unit, service, API and page tests on SQLite, on two processes
+# (pytest-xdist); no browser, no reliability suite, nothing that starts servers or workers.
 test-quick: install
-	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-quick DATABASE_URL= $(BIN)/pytest -m "not browser" \
-	  --ignore=tests/reliability $(PYTEST_ARGS)
+	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-quick DATABASE_URL= $(BIN)/pytest -n 2 \
+	  -m "not browser and not integration" --ignore=tests/reliability $(PYTEST_ARGS)
 
 # The long sizes: --slow variants and Hypothesis' nightly profile, on both engines in turn.
 test-nightly: install

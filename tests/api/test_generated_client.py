@@ -25,7 +25,7 @@ from tests.contract import check_response
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "build" / "client"
 SNAPSHOT = ROOT / "docs" / "openapi.json"
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
 
 def _generated_client():

@@ -13,7 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TS = ROOT / "tests" / "clients" / "typescript"
 
-pytestmark = pytest.mark.engine_independent  # the committed schema, no database
+pytestmark = [
+    pytest.mark.engine_independent,
+    pytest.mark.integration,
+]  # the committed schema, no database
 
 
 def _needs(condition: bool, message: str) -> None:

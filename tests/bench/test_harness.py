@@ -14,6 +14,8 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
 KEYS = {"name", "engine", "product", "reference", "unit", "ratio", "goal", "met"}
 
 

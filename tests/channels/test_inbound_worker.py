@@ -19,7 +19,7 @@ from stockledger.orders.models import Order
 from .test_inbound_hooks import APP_SECRET, body_of, post_shopify
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.integration]
 
 
 def test_the_worker_imports_the_order_of_a_webhook(

@@ -19,7 +19,11 @@ from stockledger.channels.services import channel_create, channel_set_webhook
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.integration,
+]
 
 
 class Receiver:

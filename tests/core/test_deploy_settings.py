@@ -3,6 +3,11 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
+# `check --deploy` on the embedded default (no DATABASE_URL): run in the SQLite pass only.
+pytestmark = [pytest.mark.engine_independent, pytest.mark.integration]
+
 
 def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path):
     env = dict(os.environ)

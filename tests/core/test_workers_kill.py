@@ -30,7 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SYNC_TASK = "stockledger.channels.tasks.run_channel_sync"
 DELIVERY_SECONDS = 1.5  # each webhook delivery: long enough to be killed in the middle of
 
-pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.integration,
+]
 
 
 class SlowReceiver:

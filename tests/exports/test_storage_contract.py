@@ -81,7 +81,7 @@ def s3_settings(settings, s3_server, request):
     return settings
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.integration)])
 def storage(request, tmp_path):
     if request.param == "local":
         return LocalExportStorage(tmp_path / "exports")
@@ -136,6 +136,7 @@ def test_a_missing_file_is_file_not_found_and_bad_names_are_refused(storage):
             storage.open(bad)
 
 
+@pytest.mark.integration
 def test_an_export_job_publishes_to_s3_and_the_api_serves_it(
     api, company, user, warehouses, product_factory, add_rows, s3_settings
 ):

@@ -69,6 +69,7 @@ def wait_for(condition, *, timeout, what):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.integration
 def test_an_idle_worker_runs_a_new_export_without_waiting_for_its_poll(
     api, warehouses, product_factory, add_rows, idle_worker
 ):
@@ -144,6 +145,7 @@ def test_a_worker_started_alone_on_sqlite_polls(monkeypatch):
     assert time.monotonic() - started >= 0.05
 
 
+@pytest.mark.integration
 def test_stockledger_serve_wakes_its_own_worker(api, warehouses, product_factory, tmp_path):
     """What `make run` runs: the web process and the worker it starts (polling every 60 s
     here); an export asked for over HTTP is picked up within seconds."""

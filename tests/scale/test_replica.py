@@ -19,7 +19,8 @@ from django.urls import reverse
 from stockledger.core import db_routing
 from stockledger.core.db_routing import reads_from_replica
 
-pytestmark = pytest.mark.usefixtures("replicated")
+# The pair is PostgreSQL whichever pass runs them: they run once, in the PostgreSQL pass.
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("replicated")]
 
 _n = itertools.count(1)
 

@@ -9,6 +9,10 @@ import time
 
 import pytest
 
+# The proxy headers, on a server with the embedded default database (no DATABASE_URL):
+# the same in either pass, so run in the SQLite pass only.
+pytestmark = [pytest.mark.engine_independent, pytest.mark.integration]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -16,15 +20,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """One home for the module's servers: migrated by the first, found ready by the others."""
+    return tmp_path_factory.mktemp("proxy-home")
+
+
 @pytest.fixture
-def serve(tmp_path):
+def serve(home):
     """Start the real server (waitress) with the given settings; yields its port."""
     started = []
 
     def start(**settings):
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env.update(STOCKLEDGER_HOME=str(tmp_path / f"home{port}"), DEBUG="false", **settings)
+        env.update(STOCKLEDGER_HOME=str(home), DEBUG="false", **settings)
         proc = subprocess.Popen(
             [sys.executable, "-m", "stockledger.cli", "serve", "--no-worker", "--port", str(port)],
             env=env,

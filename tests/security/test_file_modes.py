@@ -7,6 +7,9 @@ import sys
 
 import pytest
 
+# A fresh home on the embedded default (SQLite): the same in either pass, so run in one.
+pytestmark = [pytest.mark.engine_independent, pytest.mark.integration]
+
 
 def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)

@@ -11,7 +11,7 @@ from stockledger.core.models import Company
 from stockledger.ledger.models import LogEntry
 from stockledger.web.demo import login_file
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
 
 def run_demo() -> str:

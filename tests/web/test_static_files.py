@@ -27,6 +27,7 @@ def collected(settings, tmp_path):
     settings.STORAGES = PRODUCTION_STORAGES
     settings.STATIC_ROOT = tmp_path / "static"
     settings.WHITENOISE_USE_FINDERS = False
+    settings.WHITENOISE_AUTOREFRESH = False
     # The admin's and the API docs' files only make the compressing slower here.
     call_command(
         "collectstatic", interactive=False, verbosity=0, ignore_patterns=["admin", "ninja"]
