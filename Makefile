@@ -95,13 +95,13 @@ test-static: install
 test-sqlite: install a11y-deps typescript-deps client test-static
 	@echo "== tests on SQLite"
 	STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-sqlite STOCKLEDGER_STATIC_ROOT=$(TEST_STATIC) DATABASE_URL= \
-	  $(BIN)/pytest $(PYTEST_ARGS)
+	  $(BIN)/pytest --durations=25 $(PYTEST_ARGS)
 
 test-postgres: install a11y-deps store-deps typescript-deps client test-static
 	@echo "== tests on PostgreSQL ($(PG_URL))"
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.replace('/stockledger','/postgres'), connect_timeout=3).close()" 2>/dev/null; then \
 	  STOCKLEDGER_HOME=$(STOCKLEDGER_HOME)/test-postgres STOCKLEDGER_STATIC_ROOT=$(TEST_STATIC) \
-	    DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS); \
+	    DATABASE_URL=$(PG_URL) $(BIN)/pytest --durations=25 $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 	  echo "FAIL: PostgreSQL is required under CI and is not reachable at $(PG_URL)"; exit 1; \
 	else \
