@@ -11,6 +11,7 @@ def test_a_request_leaves_its_database_connection_open_for_the_next():
     request in `stockledger serve`; both engines keep it (CONN_MAX_AGE), as a WSGI server's
     request signals would otherwise close it after every request."""
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
+    connection.close()  # a fresh connection: one opened over a minute ago is due to close
     connection.ensure_connection()
     opened = connection.connection
     request_started.send(sender=None)
