@@ -87,7 +87,8 @@ MIDDLEWARE = [
     "stockledger.core.page_access.CompanyTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, with the header built once (core/csp.py).
+    "stockledger.core.csp.FixedPolicyCSPMiddleware",
     "stockledger.core.audit.AuditActorMiddleware",
     # Last of the page middleware: refuses sign-ins while a username or address is locked out.
     "axes.middleware.AxesMiddleware",
@@ -139,6 +140,10 @@ else:
                 ),
             },
             "TEST": {"NAME": str(STOCKLEDGER_HOME / "test-stockledger.sqlite3")},
+            # Each server thread keeps its connection between requests, as on PostgreSQL:
+            # opening one (connect, three PRAGMAs, Django's SQL functions) was a tenth of an
+            # API request's time in `stockledger serve` (issue 15).
+            "CONN_MAX_AGE": 60,
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False

@@ -131,3 +131,128 @@ def test_the_unfiltered_page_and_the_filtered_path_give_the_same_json(
                 if not a["next_cursor"]:
                     break
                 plain["cursor"] = filtered["cursor"] = a["next_cursor"]
+
+
+AWKWARD = 'tab\there "quoted" back\\slash \x01\x1f\x7f line\u2028sep é 😀 </script>'
+
+
+def _copy_row(source: LogEntry, **values) -> int:
+    """Append a copy of a log row with some columns set (raw SQL: awkward values the
+    services never write, such as a channel_differs or a timestamp in another text form)."""
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    fields = [f for f in LogEntry._meta.concrete_fields if f.column != "id"]
+    select, params = [], []
+    for f in fields:
+        if f.name in values:
+            value = values[f.name]
+            if isinstance(value, datetime):  # as Django stores it (text on SQLite)
+                value = connection.ops.adapt_datetimefield_value(value)
+            select.append("%s")
+            params.append(value)
+        else:
+            select.append(qn(f.column))
+    table = qn(LogEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "
+            f"SELECT {', '.join(select)} FROM {table} WHERE {qn('id')} = %s",
+            [*params, source.id],
+        )
+    return (
+        LogEntry.objects.filter(product=source.product)
+        .order_by("-id")
+        .values_list("id", flat=True)[0]
+    )
+
+
+def _walk_bodies(api, product_id, params):
+    bodies, params = [], dict(params)
+    for _ in range(100):
+        r = api.get(f"/products/{product_id}/log", params)
+        assert r.status_code == 200, r.content
+        bodies.append(r.content)
+        cursor = json.loads(r.content)["next_cursor"]
+        if cursor is None:
+            return bodies
+        params["cursor"] = cursor
+    raise AssertionError("paging did not end")
+
+
+def _no_python_path(**kwargs):
+    raise AssertionError("the page went through the Python path")
+
+
+def test_the_plain_page_is_byte_for_byte_the_encoding_of_its_rows(
+    api, company, user, warehouses, product_factory, monkeypatch
+):
+    """The unfiltered page (on SQLite written as JSON by the database) is the same bytes as
+    orjson's encoding of the same rows read as values, with awkward text, both booleans and
+    null, an import time, in both orders and at every page size."""
+    import orjson
+    from django.db import connection
+
+    from stockledger.ledger import api as log_api
+    from stockledger.ledger.api import encode_cursor, plain_log_page, plain_log_page_json
+
+    widget = _product_with_rows(company, user, warehouses, product_factory)
+    source = LogEntry.objects.filter(product=widget).order_by("id").first()
+    at = datetime(2026, 1, 7, 8, 0, 0, 654321, tzinfo=UTC)
+    _copy_row(source, note=AWKWARD, channel_differs=True, imported_at=at, created_at=at)
+    _copy_row(source, line_notes=AWKWARD, channel_differs=False, created_at=at)
+    for newest_first in (True, False):
+        for limit in (1, 2, 50):
+            cursor = None
+            for _ in range(100):
+                args = dict(
+                    company_id=company.id,
+                    product_id=widget.id,
+                    limit=limit,
+                    cursor=cursor,
+                    newest_first=newest_first,
+                )
+                items, cursor = plain_log_page(**args)
+                with monkeypatch.context() as patch:
+                    if connection.vendor == "sqlite":  # the rows' JSON comes from SQLite
+                        patch.setattr(log_api, "plain_log_page", _no_python_path)
+                    body = plain_log_page_json(**args)
+                expected = orjson.dumps({"items": items, "next_cursor": encode_cursor(cursor)})
+                assert body == expected
+                if cursor is None:
+                    break
+            assert cursor is None
+    items = json.loads(plain_log_page_json(**{**args, "limit": 50, "cursor": None}))["items"]
+    awkward = [i for i in items if AWKWARD in (i["note"], i["line_notes"])]
+    assert [i["channel_differs"] for i in awkward] == [True, False] or [
+        i["channel_differs"] for i in awkward
+    ] == [False, True]
+    assert {i["imported_at"] for i in awkward} == {"2026-01-07T08:00:00.654Z", None}
+
+
+def test_a_timestamp_stored_in_another_form_pages_the_same(
+    api, company, user, warehouses, product_factory
+):
+    """SQLite holds timestamps as text; a row whose text is not Django's own form (written
+    by another tool, say) sends its page through the Python path: same JSON as filtered."""
+    from django.db import connection
+
+    widget = _product_with_rows(company, user, warehouses, product_factory)
+    source = LogEntry.objects.filter(product=widget).order_by("id").first()
+    other_form = (
+        "2026-01-08 10:00:00.5"
+        if connection.vendor == "sqlite"
+        else datetime(2026, 1, 8, 10, 0, 0, 500000, tzinfo=UTC)
+    )
+    _copy_row(source, created_at=other_form, recorded_at=other_form)
+    every_type = sorted(
+        set(LogEntry.objects.filter(product=widget).values_list("event_type", flat=True))
+    )
+    for order in ("asc", "desc"):
+        plain = _walk_bodies(api, widget.id, {"limit": 4, "order": order})
+        filtered = _walk_bodies(
+            api, widget.id, {"limit": 4, "order": order, "event_type": every_type}
+        )
+        assert [json.loads(b) for b in plain] == [json.loads(b) for b in filtered]
+    newest = json.loads(plain[-1] if order == "asc" else plain[0])["items"]
+    assert "2026-01-08T10:00:00.500Z" in [i["created_at"] for i in newest]

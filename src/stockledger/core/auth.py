@@ -80,7 +80,11 @@ def operation_path(request: HttpRequest) -> str:
     """The operation's path as the OpenAPI schema writes it ("/products/{product_id}")."""
     match = request.resolver_match
     assert match is not None  # an API operation: its URL was resolved
-    route = match.route
+    return _schema_path(match.route)
+
+
+@cache
+def _schema_path(route: str) -> str:
     _, _, path = route.partition("api/v1")
     return "/" + _ROUTE_PARAM.sub(r"{\1}", path).lstrip("/")
 

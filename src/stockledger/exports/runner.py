@@ -268,11 +268,14 @@ def _write_scratch(export: Export, storage: ExportStorage, name: str, progress) 
     has replayed past the moment it was asked for; if it fails, it is marked down and the
     primary writes the file again from the start."""
     alias = replica_alias_for_lsn(export.source_lsn)
+    # Only the XLSX writer needs a folder of its own (its sheet parts); a CSV does without
+    # the folder's creation and removal (issue 15: an export's fixed steps).
+    xlsx = export.format == ExportFormat.XLSX
     try:
         return write_export_file(
             export,
             storage.scratch_path(name),
-            workdir=storage.scratch_workdir(name),
+            workdir=storage.scratch_workdir(name) if xlsx else None,
             on_progress=progress,
             alias=alias,
         )
@@ -285,7 +288,7 @@ def _write_scratch(export: Export, storage: ExportStorage, name: str, progress) 
         return write_export_file(
             export,
             storage.scratch_path(name),
-            workdir=storage.scratch_workdir(name),
+            workdir=storage.scratch_workdir(name) if xlsx else None,
             on_progress=progress,
         )
 
