@@ -92,6 +92,23 @@ def test_a_kit_and_a_multi_product_date_range_export_through_the_api(
     ]
 
 
+def test_an_exports_bounds_are_answered_in_utc_like_every_timestamp(api, widget):
+    asked = api.post(
+        "/exports",
+        {
+            "product_id": widget.id,
+            "since": "2026-03-01T09:00:00+09:00",
+            "until": "2026-03-02T00:00:00Z",
+            "timezone": "Asia/Tokyo",
+        },
+    ).json()
+    shown = api.get(f"/exports/{asked['id']}").json()
+    for answer in (asked, shown):
+        assert answer["parameters"]["since"] == "2026-03-01T00:00:00Z"
+        assert answer["parameters"]["until"] == "2026-03-02T00:00:00Z"
+        assert answer["parameters"]["timezone"] == "Asia/Tokyo"
+
+
 def test_an_xlsx_export_downloads_from_file_and_not_from_csv(api, widget):
     export_id = api.post("/exports", {"product_id": widget.id, "format": "xlsx"}).json()["id"]
     run(Export.objects.get(pk=export_id))

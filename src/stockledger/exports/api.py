@@ -76,6 +76,16 @@ class ExportOut(Schema):
     download_url: str | None = Field(description="set once complete")
 
 
+def parameters_out(parameters: dict) -> dict:
+    """The stored parameters, their bounds as datetimes: they leave the API in UTC with `Z`
+    like every other timestamp (they are stored with their offset, `+00:00`)."""
+    out = dict(parameters)
+    for bound in ("since", "until"):
+        if isinstance(out.get(bound), str):
+            out[bound] = datetime.fromisoformat(out[bound])
+    return out
+
+
 def export_out(export: Export) -> dict:
     return {
         "id": export.id,
@@ -87,7 +97,7 @@ def export_out(export: Export) -> dict:
         "error": export.error,
         "attempts": export.attempts,
         "product_id": export.product_id,
-        "parameters": export.parameters,
+        "parameters": parameters_out(export.parameters),
         "requested_by": export.user.get_username() if export.user else None,
         "created_at": export.created_at,
         "started_at": export.started_at,
