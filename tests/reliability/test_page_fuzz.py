@@ -13,6 +13,8 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.conf import settings
+from django.shortcuts import resolve_url
 from django.test import Client
 
 from .catalogue import page_patterns, populate
@@ -83,6 +85,19 @@ def forms_of(html: str) -> list[dict]:
     return [f for f in reader.forms if f["fields"]]
 
 
+def send(client: Client, post: bool, action: str, body: str):
+    if post:
+        return client.post(action, body, content_type="application/x-www-form-urlencoded")
+    return client.get(f"{action}?{body}")
+
+
+def signed_out(response) -> bool:
+    """Sent to the sign-in page: the request was not made signed in."""
+    return response.status_code in (301, 302) and response["Location"].startswith(
+        resolve_url(settings.LOGIN_URL)
+    )
+
+
 @pytest.mark.django_db
 def test_no_form_or_filter_of_any_page_answers_500_to_bad_values(
     company_factory, settings, tmp_path, figures
@@ -117,18 +132,17 @@ def test_no_form_or_filter_of_any_page_answers_500_to_bad_values(
                         rest = urlencode({k: v for k, v in form["fields"].items() if k != name})
                         value = bad if bad == INVALID_UTF8 else quote(bad, safe="")
                         body = f"{rest}&{quote(name)}={value}"
-                        if post:
-                            response = client.post(
-                                action, body, content_type="application/x-www-form-urlencoded"
-                            )
-                        else:
-                            response = client.get(f"{action}?{body}")
+                        response = send(client, post, action, body)
+                        if signed_out(response):
+                            # An earlier request ended the session: sign in and send it again,
+                            # so every bad value reaches the view signed in.
+                            client.force_login(acme.user)
+                            response = send(client, post, action, body)
                         requests += 1
                         if response.status_code >= 500:
                             failures.append(
                                 f"{form['method'].upper()} {action} {name}={bad[:30]!r}"
                             )
-                        client.force_login(acme.user)
     assert pages and forms_seen
     assert not failures, "500s:\n" + "\n".join(failures)
     figures.update(page_fuzz_pages=pages, page_fuzz_forms=forms_seen, page_fuzz_inputs=requests)
