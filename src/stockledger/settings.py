@@ -76,26 +76,34 @@ MIDDLEWARE = [
     "stockledger.core.static.StaticFilesMiddleware",
     # Pages and API answers gzipped (Django's BREACH mitigation pads each response).
     "django.middleware.gzip.GZipMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    # Pages: a NUL in a query or form value is a 400 (PostgreSQL cannot hold one).
-    "stockledger.core.text_input.PageTextGuardMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Pages: the role check (core/permissions.py) and the company's time zone.
-    "stockledger.core.page_access.PagePermissionMiddleware",
-    "stockledger.core.page_access.CompanyTimeZoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # django-csp, with the header built once (core/csp.py).
     "stockledger.core.csp.FixedPolicyCSPMiddleware",
     "stockledger.core.audit.AuditActorMiddleware",
-    # Last of the page middleware: refuses sign-ins while a username or address is locked out.
-    "axes.middleware.AxesMiddleware",
+    # STOCKLEDGER_PAGE_MIDDLEWARE, for every request outside /api/ (core/page_middleware.py).
+    "stockledger.core.page_middleware.PageMiddleware",
     # /api/ POSTs with an Idempotency-Key: replay instead of running twice.
     "stockledger.core.idempotency.IdempotencyMiddleware",
     # With a replica: reads stay on the primary briefly after a browser's write.
     "stockledger.core.db_routing.ReadYourWritesMiddleware",
+]
+# What only the pages use: the API authenticates each request with its bearer token. The
+# CSRF, admin and axes checks that look for these in MIDDLEWARE are asked of this list
+# instead (core/page_middleware.py: check_page_middleware).
+SILENCED_SYSTEM_CHECKS = ["security.W003", "admin.E408", "admin.E409", "admin.E410", "axes.W002"]
+STOCKLEDGER_PAGE_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    # A NUL in a query or form value is a 400 (PostgreSQL cannot hold one).
+    "stockledger.core.text_input.PageTextGuardMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The role check (core/permissions.py) and the company's time zone.
+    "stockledger.core.page_access.PagePermissionMiddleware",
+    "stockledger.core.page_access.CompanyTimeZoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Last: refuses sign-ins while a username or address is locked out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "stockledger.urls"
