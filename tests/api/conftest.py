@@ -26,8 +26,18 @@ def waitress_url(transactional_db):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+
+    def stop():
+        # In the server's own thread (a trigger thunk): nothing is closed under its select, and
+        # with every socket closed its loop ends.
+        for channel in list(server.active_channels.values()):
+            channel.close()
+        server.close()
+
+    server.trigger.pull_trigger(stop)
     thread.join(timeout=5)
+    assert not thread.is_alive(), "the waitress loop did not stop"
+    server.task_dispatcher.shutdown()
 
 
 @pytest.fixture
