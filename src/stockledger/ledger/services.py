@@ -108,14 +108,18 @@ def lock_products(company: Company, product_ids: set[int]) -> None:
     start of their transaction (BEGIN IMMEDIATE), so there is nothing to take."""
     if not connection.features.has_select_for_update:
         return
-    ids = sorted(product_ids)
-    for chunk in chunks(ids):
-        list(
-            Product.objects.select_for_update()
-            .filter(company=company, id__in=chunk)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
+    qn = connection.ops.quote_name
+    table, company_id, id_ = qn(Product._meta.db_table), qn("company_id"), qn("id")
+    with connection.cursor() as cursor:
+        # Written by hand: compiling the ORM's query was a tenth of a single stock change.
+        for chunk in chunks(sorted(product_ids)):
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT {id_} FROM {table} WHERE {company_id} = %s AND {id_} IN ({marks}) "
+                f"ORDER BY {id_} FOR UPDATE",
+                [company.id, *chunk],
+            )
+            cursor.fetchall()
 
 
 def ledger_record(

@@ -122,8 +122,12 @@ class StockBook:
         ]
         if changed:
             connection = connections[router.db_for_write(Stock)]
+            sql = _update_sql(connection.ops.quote_name)
             with connection.cursor() as cursor:
-                cursor.executemany(_update_sql(connection.ops.quote_name), changed)
+                if len(changed) == 1:  # most changes: psycopg's executemany pipelines
+                    cursor.execute(sql, changed[0])
+                else:
+                    cursor.executemany(sql, changed)
 
 
 # The two statements of every stock change, written once: building them through the ORM cost
