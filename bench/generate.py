@@ -155,10 +155,21 @@ class Sink:
             with self.raw.cursor() as cur:
                 cur.execute("SET maintenance_work_mem = '256MB'")
                 for _, sql in self.indexes:
-                    cur.execute(sql)
+                    # The log is partitioned: its index definitions read "ON ONLY", which
+                    # builds the parent's index alone (invalid, and no partition indexed).
+                    cur.execute(sql.replace(" ON ONLY ", " ON ", 1))
                 cur.execute("RESET maintenance_work_mem")
                 cur.execute("RESET session_replication_role")
+                cur.execute(
+                    "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+                    "WHERE NOT x.indisvalid AND x.indrelid IN (SELECT 'ledger_logentry'::regclass "
+                    "UNION ALL SELECT inhrelid FROM pg_inherits "
+                    "WHERE inhparent = 'ledger_logentry'::regclass)"
+                )
+                invalid = [name for (name,) in cur.fetchall()]
             self.raw.commit()
+            if invalid:
+                raise RuntimeError(f"the log's indexes were not rebuilt: {', '.join(invalid)}")
         self.indexes = []
 
 
