@@ -256,3 +256,32 @@ def test_a_timestamp_stored_in_another_form_pages_the_same(
         assert [json.loads(b) for b in plain] == [json.loads(b) for b in filtered]
     newest = json.loads(plain[-1] if order == "asc" else plain[0])["items"]
     assert "2026-01-08T10:00:00.500Z" in [i["created_at"] for i in newest]
+
+
+def test_timestamps_of_every_precision_page_as_the_filtered_path_writes_them(
+    api, company, user, warehouses, product_factory
+):
+    """Whole seconds, microseconds under a millisecond and 999,999 of them: the plain page
+    (on PostgreSQL formatted by the database) writes each as the filtered path does."""
+    widget = _product_with_rows(company, user, warehouses, product_factory)
+    source = LogEntry.objects.filter(product=widget).order_by("id").first()
+    for micro in (0, 123, 999_999, 654_321):
+        at = datetime(2026, 1, 7, 8, 0, 5, micro, tzinfo=UTC)
+        _copy_row(source, created_at=at, imported_at=at)
+    every_type = sorted(
+        set(LogEntry.objects.filter(product=widget).values_list("event_type", flat=True))
+    )
+    seen = set()
+    for order in ("asc", "desc"):
+        plain = {"limit": 2, "order": order}
+        filtered = {**plain, "event_type": every_type}
+        while True:
+            a = api.get(f"/products/{widget.id}/log", plain).json()
+            b = api.get(f"/products/{widget.id}/log", filtered).json()
+            assert a == b
+            seen |= {i["imported_at"] for i in a["items"]}
+            if not a["next_cursor"]:
+                break
+            plain["cursor"] = filtered["cursor"] = a["next_cursor"]
+    stamps = {"2026-01-07T08:00:05Z", "2026-01-07T08:00:05.000Z", "2026-01-07T08:00:05.999Z"}
+    assert stamps | {"2026-01-07T08:00:05.654Z"} <= seen
