@@ -6,8 +6,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from waitress.task import ThreadedTaskDispatcher
+
+from stockledger.core.dispatcher import SpillDispatcher
 
 
 def proxy_options(trusted: str) -> dict[str, Any]:
@@ -33,6 +36,15 @@ def proxy_options(trusted: str) -> dict[str, Any]:
     }
 
 
+def dispatcher(vendor: str, threads: int, spill_ms: int | None) -> ThreadedTaskDispatcher:
+    """Waitress' thread pool for this database: see core/dispatcher.py."""
+    if spill_ms is None:
+        spill_ms = 50 if vendor == "sqlite" else 0
+    pool = SpillDispatcher(spill_ms / 1000) if spill_ms else ThreadedTaskDispatcher()
+    pool.set_thread_count(threads)
+    return pool
+
+
 class Command(BaseCommand):
     help = "Migrate, then serve the web app and a job worker together (default 127.0.0.1:8000)."
 
@@ -40,6 +52,14 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--spill-ms",
+            type=int,
+            default=None,
+            help="run requests one after another until one has taken this long, then start "
+            "the next beside it (default: 50 on SQLite; 0, all threads at once, on PostgreSQL): "
+            "core/dispatcher.py",
+        )
         parser.add_argument(
             "--demo-if-empty",
             action="store_true",
@@ -53,11 +73,15 @@ class Command(BaseCommand):
         host: str,
         port: int,
         threads: int,
+        spill_ms: int | None = None,
         demo_if_empty: bool = False,
         no_worker: bool = False,
         **options: Any,
     ) -> None:
         from waitress import serve
+
+        if spill_ms is not None and spill_ms < 0:
+            raise CommandError(f"--spill-ms: {spill_ms} is not 0 or more milliseconds")
 
         from stockledger.core.models import Company
         from stockledger.core.static import collect_static_if_changed
@@ -109,6 +133,7 @@ class Command(BaseCommand):
                 host=host,
                 port=port,
                 threads=threads,
+                _dispatcher=dispatcher(connection.vendor, threads, spill_ms),
                 ident="stockledger",
                 max_request_body_size=64 * 1024 * 1024,
                 **proxy_options(settings.STOCKLEDGER_TRUSTED_PROXY),
