@@ -11,8 +11,9 @@
   job's pick-up, the file complete, the file downloaded; each step timed, against the
   database's own CSV dump of the same rows (sqlite3 -csv / psql COPY), alternated.
 
-The server is one process (waitress threads under one GIL); so is the reference (threads of
-this process). The clients share this process and the machine's 2 cores with both.
+The server is one process (waitress threads under one GIL; on SQLite its requests run one
+after another while they are quick: core/dispatcher.py); so is the reference (threads of this
+process). The clients share this process and the machine's cores with both.
 """
 
 from __future__ import annotations
