@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count, Min
 
-from stockledger.core.bulk_sql import insert_many
+from stockledger.core.bulk_sql import insert_many, pg_array_types
 from stockledger.core.errors import InvalidInput
 from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
@@ -216,16 +216,15 @@ class Checks:
                         + [r.get(c, _STAGE_DEFAULTS[c]) for c in _STAGE_COLUMNS[1:]]
                         for r in good
                     ],
+                    pg_types=pg_array_types(ImportRow, _STAGE_COLUMNS),
                 )
             if bad:
                 insert_many(
                     cursor,
                     table=_table(ImportRowError),
-                    columns=[
-                        connection.ops.quote_name(c)
-                        for c in ("job_id", "row_number", "column", "message", "cells")
-                    ],
+                    columns=[connection.ops.quote_name(c) for c in _ERROR_COLUMNS],
                     rows=bad,
+                    pg_types=pg_array_types(ImportRowError, _ERROR_COLUMNS),
                 )
 
     def check_chunk(self, chunk: list[tuple[int, list[str]]]) -> int:
@@ -293,6 +292,7 @@ _STAGE_COLUMNS = (
     "document",
     "supplier",
 )
+_ERROR_COLUMNS = ("job_id", "row_number", "column", "message", "cells")
 _STAGE_DEFAULTS = dict.fromkeys(_STAGE_COLUMNS, "") | {
     "product_id": None,
     "warehouse_id": None,
