@@ -170,6 +170,33 @@ def test_an_import_lost_while_applying_is_applied_again_once(
     assert [(r.event_type, r.physical_on_hand) for r in log_of(mug)] == [("on_hand", 7)]
 
 
+def test_an_import_lost_with_its_attempts_used_up_ends_failed_without_its_staged_rows(
+    company, user, warehouses, product_factory, log_of, settings
+):
+    from stockledger.imports.models import Import, ImportRow
+    from stockledger.imports.services import import_confirm, import_upload
+    from tests.imports.conftest import csv_file
+
+    settings.STOCKLEDGER_JOB_MAX_ATTEMPTS = 1
+    mug = product_factory("MUG")
+    job = import_upload(
+        company=company,
+        user=user,
+        kind="counts",
+        upload=csv_file([["SKU", "Warehouse", "Quantity"], ["MUG", "Main", "7"]]),
+    )
+    import_confirm(company=company, user=user, import_id=job.id)
+    assert ImportRow.objects.filter(job=job).count() == 1
+    worker("w-dead", silent_for=90)
+    claimed_by("stockledger.imports.tasks.apply_import", "w-dead")
+    Import.objects.filter(pk=job.pk).update(status="running")
+    [line] = reap_lost_jobs()
+    job.refresh_from_db()
+    assert job.status == "failed" and "nothing was applied" in job.error, line
+    assert not ImportRow.objects.filter(job=job).exists()
+    assert log_of(mug) == []
+
+
 def test_a_webhook_lost_while_applied_is_processed_again(company):
     channel = channel_create(company=company, cart_type="other", name="Hooked")
     row = InboundWebhook.objects.create(

@@ -3,7 +3,7 @@
 import pytest
 
 from stockledger.core.errors import Conflict
-from stockledger.imports.models import ImportRowError
+from stockledger.imports.models import ImportRow, ImportRowError
 from stockledger.imports.selectors import import_errors
 from stockledger.ledger.services import stock_set
 
@@ -63,6 +63,9 @@ def test_a_count_file_with_bad_rows_is_previewed_with_row_column_and_reason_and_
     assert job.actions == {"set": 1}
     for product in catalog:
         assert log_of(product) == []
+    # It cannot be applied: its one good row is not kept; its bad rows are (the rejected file).
+    assert not ImportRow.objects.filter(job=job).exists()
+    assert ImportRowError.objects.filter(job=job).count() == 9
 
 
 def test_a_good_count_file_applies_as_on_hand_rows_with_the_users_name_and_reason(
@@ -85,8 +88,10 @@ def test_a_good_count_file_applies_as_on_hand_rows_with_the_users_name_and_reaso
     assert job.status == "ready", errors_of(job) or job.error
     assert job.actions == {"set": 2, "adjust": 1}
     assert log_of(mug) == []
+    assert ImportRow.objects.filter(job=job).count() == 3  # staged until applied
     job = confirm_and_run(job)
     assert job.status == "complete" and job.rows_applied == 3
+    assert not ImportRow.objects.filter(job=job).exists()  # applied: nothing reads them again
     [m] = log_of(mug)
     assert (m.event_type, m.quantity, m.physical_on_hand, m.user_name, m.reason, m.note) == (
         "on_hand",
@@ -123,7 +128,9 @@ def test_apply_is_all_or_nothing_when_stock_changed_since_the_preview(
     assert job.status == "failed"
     assert "row 3, quantity" in job.error and "nothing was applied" in job.error
     assert log_of(mug) == [] and stock_of(mug, main) == (0, 0)
-    assert ImportRowError.objects.filter(job=job, row_number=3).exists()
+    refused = ImportRowError.objects.get(job=job, row_number=3)
+    assert refused.cells == ["CUP", "Main", "-2", "adjust", "", ""]  # read before the drop
+    assert not ImportRow.objects.filter(job=job).exists()
 
 
 def test_importing_the_same_file_twice_asks_before_applying_it_again(

@@ -112,6 +112,13 @@ def earlier_import(*, company: Company, sha256: str, kind: str, exclude: int | N
     return qs.order_by("-id").first()
 
 
+def drop_staged(import_id: int) -> None:
+    """An import that ended (complete, failed, invalid) never reads its staged rows again:
+    delete them, or a busy company's staging table grows by every file it ever imported.
+    Its bad rows (`ImportRowError`) stay: they are the rejected-rows file."""
+    ImportRow.objects.filter(job_id=import_id).delete()
+
+
 def import_check(job: Import) -> Import:
     """Check every row of the import's file and stage the good ones (idempotent: a rerun
     starts over). Ends `ready` (no bad row) or `invalid` (bad rows listed, or the file
@@ -157,6 +164,8 @@ def import_check(job: Import) -> Import:
         error=error[:ERROR_MAX],
         checked_at=timezone.now(),
     )
+    if status == ImportStatus.INVALID:
+        drop_staged(job.pk)
     job.refresh_from_db()
     return job
 
@@ -256,11 +265,13 @@ def import_run(*, import_id: int) -> str:
             rows_applied=0,
         )
         clear_progress(import_id)
+        drop_staged(import_id)
         return "failed"
     Import.objects.filter(pk=import_id).update(
         status=ImportStatus.COMPLETE, rows_applied=applied, finished_at=timezone.now()
     )
     clear_progress(import_id)
+    drop_staged(import_id)
     log.info("import %s complete: %s rows", import_id, applied)
     return "complete"
 
@@ -279,6 +290,8 @@ def import_take_over(*, import_id: int, lost, checking: bool) -> str:
         job = Import.objects.filter(pk=import_id, status=ImportStatus.VALIDATING)
         if lost.give_up:
             done = job.update(status=ImportStatus.INVALID, error=text[:ERROR_MAX])
+            if done:
+                drop_staged(import_id)
             return "failed" if done else "already checked"
         if not job.update(error=text[:ERROR_MAX]):
             return "already checked"
@@ -294,6 +307,8 @@ def import_take_over(*, import_id: int, lost, checking: bool) -> str:
                 finished_at=timezone.now(),
                 rows_applied=0,
             )
+            if done:
+                drop_staged(import_id)
             return "failed" if done else "already finished"
         if not job.update(status=ImportStatus.QUEUED, error=text[:ERROR_MAX], rows_applied=0):
             return "already finished"
