@@ -173,3 +173,28 @@ def test_a_large_file_is_checked_by_a_worker_while_the_page_waits_for_nothing(
     job.refresh_from_db()
     assert (job.status, job.rows_read, job.actions) == ("ready", 1, {"set": 1})
     assert log_of(catalog[0]) == []
+
+
+def test_the_migration_drops_the_staged_rows_only_of_imports_that_ended(company):
+    import importlib
+
+    from django.apps import apps
+
+    from stockledger.imports.models import Import
+
+    migration = importlib.import_module(
+        "stockledger.imports.migrations.0002_drop_staged_rows_of_ended_imports"
+    )
+    statuses = ["validating", "ready", "queued", "running", "complete", "failed", "invalid"]
+    jobs = {}
+    for status in statuses:
+        jobs[status] = Import.objects.create(
+            company=company, kind="counts", format="csv", original_name="f.csv",
+            file_name=status, size=1, status=status,
+        )  # fmt: skip
+        ImportRow.objects.create(job=jobs[status], row_number=2, action="set", sku="MUG")
+        ImportRowError.objects.create(job=jobs[status], row_number=3, message="bad")
+    migration.drop(apps, None)
+    kept = set(ImportRow.objects.values_list("job__status", flat=True))
+    assert kept == {"validating", "ready", "queued", "running"}
+    assert ImportRowError.objects.count() == len(statuses)
