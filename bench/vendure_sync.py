@@ -61,11 +61,12 @@ def vendure_sync(ctx: Context) -> list[Result]:
     try:
         changes, orders = _sizes(ctx)
         company, channel, products, warehouse = _setup(store, changes)
+        worker_log = open(ctx.out_dir / "vendure-worker.log", "w")  # noqa: SIM115 - its life
         worker = subprocess.Popen(
             [sys.executable, "-m", "stockledger.cli", "worker", "--interval", "0.2"],
             env=dict(os.environ),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=worker_log,
+            stderr=subprocess.STDOUT,
         )
         _wait_settled(store, products)
         latencies = _latencies(store, company, products, warehouse)
