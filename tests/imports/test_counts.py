@@ -198,3 +198,26 @@ def test_the_migration_drops_the_staged_rows_only_of_imports_that_ended(company)
     kept = set(ImportRow.objects.values_list("job__status", flat=True))
     assert kept == {"validating", "ready", "queued", "running"}
     assert ImportRowError.objects.count() == len(statuses)
+
+
+@pytest.mark.postgres_only
+def test_a_large_import_refreshes_the_staging_tables_statistics(upload, catalog, monkeypatch):
+    from django.db import connection
+
+    from stockledger.imports import services
+
+    def planned_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'imports_importrow'")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE imports_importrow")  # as a table whose last rows were deleted
+    assert planned_rows() == 0
+    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    job = upload(
+        "counts",
+        csv_file([HEADER, *([sku, "Main", "1", "", "", ""] for sku in ("MUG", "CUP", "BOWL"))]),
+    )
+    assert job.status == "ready"
+    assert planned_rows() == 3
