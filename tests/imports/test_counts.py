@@ -221,3 +221,61 @@ def test_a_large_import_refreshes_the_staging_tables_statistics(upload, catalog,
     )
     assert job.status == "ready"
     assert planned_rows() == 3
+
+
+def _planned_rows(table: str) -> float:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres_only
+def test_a_large_count_import_refreshes_the_catalogues_statistics_before_applying(
+    upload, confirm_and_run, catalog, company, monkeypatch
+):
+    """A plan cached while the catalogue was one product must not check 100,000 rows."""
+    from django.db import connection
+
+    from stockledger.catalog.models import Product
+    from stockledger.imports import services
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+        cursor.execute("ANALYZE warehouses_stock")
+    before = _planned_rows("catalog_product")
+    Product.objects.bulk_create(
+        Product(company=company, sku=f"NEW-{i}", name=f"new {i}") for i in range(200)
+    )
+    seen = {}
+    apply = services.import_apply
+
+    def spy(**kwargs):
+        seen["products"] = _planned_rows("catalog_product")
+        return apply(**kwargs)
+
+    monkeypatch.setattr(services, "import_apply", spy)
+    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    job = upload(
+        "counts",
+        csv_file([HEADER, *([sku, "Main", "1", "", "", ""] for sku in ("MUG", "CUP", "BOWL"))]),
+    )
+    assert confirm_and_run(job).status == "complete"
+    assert before == 3 and seen["products"] == 203
+
+
+@pytest.mark.postgres_only
+def test_a_small_count_import_leaves_the_statistics_to_autovacuum(
+    upload, confirm_and_run, catalog, company, monkeypatch
+):
+    from django.db import connection
+
+    from stockledger.catalog.models import Product
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    Product.objects.bulk_create([Product(company=company, sku="NEW-1", name="new")])
+    job = upload("counts", csv_file([HEADER, ["MUG", "Main", "1", "", "", ""]]))
+    assert confirm_and_run(job).status == "complete"
+    assert _planned_rows("catalog_product") == 3

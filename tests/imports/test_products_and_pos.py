@@ -1,5 +1,7 @@
 """Importing products (kits and bills of materials among them) and purchase order lines."""
 
+import pytest
+
 from stockledger.catalog.models import BomLine, KitComponent, Product
 from stockledger.imports.selectors import import_errors
 from stockledger.purchasing.models import PurchaseOrder
@@ -125,3 +127,28 @@ def test_bad_purchase_order_rows_are_listed(upload, company, product_factory, wa
         (7, "warehouse", "PO PO-9: every line needs the warehouse of row 5"),
         (8, "warehouse", "no warehouse given"),
     ]
+
+
+@pytest.mark.postgres_only
+def test_a_large_products_import_refreshes_the_catalogues_statistics(
+    upload, confirm_and_run, company, product_factory, monkeypatch
+):
+    """Sessions replan the foreign-key checks they cached while the catalogue was small."""
+    from django.db import connection
+
+    from stockledger.imports import services
+
+    def planned_rows() -> float:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'catalog_product'")
+            return cursor.fetchone()[0]
+
+    product_factory("OLD", "Already here")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+    assert planned_rows() == 1
+    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    rows = [["SKU", "Name"], *([f"P-{i}", f"Product {i}"] for i in range(5))]
+    job = confirm_and_run(upload("products", csv_file(rows)))
+    assert job.status == "complete", job.error
+    assert planned_rows() == 6
