@@ -204,7 +204,7 @@ def test_the_migration_drops_the_staged_rows_only_of_imports_that_ended(company)
 def test_a_large_import_refreshes_the_staging_tables_statistics(upload, catalog, monkeypatch):
     from django.db import connection
 
-    from stockledger.imports import services
+    from stockledger.imports import table_stats
 
     def planned_rows() -> float:
         with connection.cursor() as cursor:
@@ -214,7 +214,7 @@ def test_a_large_import_refreshes_the_staging_tables_statistics(upload, catalog,
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE imports_importrow")  # as a table whose last rows were deleted
     assert planned_rows() == 0
-    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    monkeypatch.setattr(table_stats, "ANALYZE_AFTER_ROWS", 3)
     job = upload(
         "counts",
         csv_file([HEADER, *([sku, "Main", "1", "", "", ""] for sku in ("MUG", "CUP", "BOWL"))]),
@@ -239,7 +239,7 @@ def test_a_large_count_import_refreshes_the_catalogues_statistics_before_applyin
     from django.db import connection
 
     from stockledger.catalog.models import Product
-    from stockledger.imports import services
+    from stockledger.imports import services, table_stats
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_product")
@@ -256,7 +256,7 @@ def test_a_large_count_import_refreshes_the_catalogues_statistics_before_applyin
         return apply(**kwargs)
 
     monkeypatch.setattr(services, "import_apply", spy)
-    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    monkeypatch.setattr(table_stats, "ANALYZE_AFTER_ROWS", 3)
     job = upload(
         "counts",
         csv_file([HEADER, *([sku, "Main", "1", "", "", ""] for sku in ("MUG", "CUP", "BOWL"))]),

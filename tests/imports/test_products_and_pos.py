@@ -136,7 +136,7 @@ def test_a_large_products_import_refreshes_the_catalogues_statistics(
     """Sessions replan the foreign-key checks they cached while the catalogue was small."""
     from django.db import connection
 
-    from stockledger.imports import services
+    from stockledger.imports import table_stats
 
     def planned_rows() -> float:
         with connection.cursor() as cursor:
@@ -147,7 +147,7 @@ def test_a_large_products_import_refreshes_the_catalogues_statistics(
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_product")
     assert planned_rows() == 1
-    monkeypatch.setattr(services, "ANALYZE_AFTER_ROWS", 3)
+    monkeypatch.setattr(table_stats, "ANALYZE_AFTER_ROWS", 3)
     rows = [["SKU", "Name"], *([f"P-{i}", f"Product {i}"] for i in range(5))]
     job = confirm_and_run(upload("products", csv_file(rows)))
     assert job.status == "complete", job.error

@@ -23,6 +23,7 @@ from stockledger.warehouses.models import Stock, Warehouse
 from .catalog_lookup import product_create
 from .checks import parse_components
 from .models import Import, ImportKind, ImportRow, RowAction
+from .table_stats import GROWN, refresh_if_large
 
 BATCH = 1000
 
@@ -72,7 +73,9 @@ def import_apply(*, job: Import, user: User | None, progress: Callable[[int], No
         ImportKind.PRODUCTS: _apply_products,
         ImportKind.PURCHASE_ORDERS: _apply_purchase_orders,
     }[ImportKind(job.kind)]
-    return applier(job, user, progress)
+    done = applier(job, user, progress)
+    refresh_if_large(done, *GROWN.get(job.kind, ()))  # before the commit checks what it added
+    return done
 
 
 def _apply_counts(job: Import, user: User | None, progress) -> int:

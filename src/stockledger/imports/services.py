@@ -11,17 +11,14 @@ import logging
 from pathlib import PurePath
 
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Model
+from django.db.models import Count
 from django.utils import timezone
 
-from stockledger.catalog.models import Product
 from stockledger.core.errors import Conflict, DomainError, InvalidInput
 from stockledger.core.models import Company, User
 from stockledger.core.permissions import permission_require
 from stockledger.core.tenancy import get_for_company
 from stockledger.ledger.services import write_transaction
-from stockledger.warehouses.models import Stock
 
 from .apply import RowRefused, import_apply
 from .checks import CHUNK, map_header
@@ -36,40 +33,12 @@ from .models import (
 )
 from .reading import open_sheet
 from .storage import clear_progress, file_path, save_upload, write_progress
+from .table_stats import LOOKED_UP, refresh_if_large
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS = {".csv": ImportFormat.CSV, ".txt": ImportFormat.CSV, ".xlsx": ImportFormat.XLSX}
 ERROR_MAX = 2000
-# PostgreSQL plans the read-back of staged rows (apply.staged: this job's rows after the last
-# id, 1,000 at a time) from the staging table's statistics. Taken while the table was empty
-# (the imports before deleted theirs), they make it sort all of the job's rows for every
-# batch: 20 ms a batch at 100,000 rows. So a large import refreshes them once it is staged;
-# ANALYZE samples at most 30,000 rows.
-ANALYZE_AFTER_ROWS = 10_000
-# PostgreSQL also keeps each session's plan of a foreign-key check (the log row's product,
-# say) until the referenced table's statistics change. Made while the catalogue fitted on one
-# page, it is a sequential scan, and stays one while thousands of products arrive (a products
-# import, a channel's catalogue) until autovacuum analyzes the table; inside one transaction,
-# not even then. Every row of a large import then scans the whole catalogue at commit:
-# 100,000 counts took 4 minutes instead of 20 s (bench/README.md, "count_import after a
-# fresh build"). So a large import refreshes the statistics of the tables its rows look up
-# before it applies them, and a products import those of the catalogue it grew.
-LOOKED_UP: dict[str, tuple[type[Model], ...]] = {
-    ImportKind.COUNTS: (Product, Stock),
-    ImportKind.PURCHASE_ORDERS: (Product,),
-}
-GROWN: dict[str, tuple[type[Model], ...]] = {ImportKind.PRODUCTS: (Product,)}
-
-
-def refresh_statistics(*models: type[Model]) -> None:
-    """PostgreSQL: ANALYZE these tables; once that commits, every session replans what it
-    had cached of them. Elsewhere nothing: SQLite plans each statement from its indexes."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def import_upload(
@@ -177,8 +146,7 @@ def import_check(job: Import) -> Import:
             if read == 0:
                 raise InvalidInput("the file has no rows below its header", field="file")
             checks.finish()
-            if read >= ANALYZE_AFTER_ROWS:
-                refresh_statistics(ImportRow)
+            refresh_if_large(read, ImportRow)
     except DomainError as exc:
         error = exc.message
     actions = {
@@ -271,8 +239,7 @@ def import_run(*, import_id: int) -> str:
         return "skipped"
     job = Import.objects.select_related("company", "user").get(pk=import_id)
     write_progress(job.id, 0)
-    if job.rows_read >= ANALYZE_AFTER_ROWS:
-        refresh_statistics(*LOOKED_UP.get(job.kind, ()))
+    refresh_if_large(job.rows_read, *LOOKED_UP.get(job.kind, ()))
     try:
         applied = import_apply(
             job=job, user=job.user, progress=lambda n: write_progress(import_id, n)
@@ -306,8 +273,6 @@ def import_run(*, import_id: int) -> str:
     Import.objects.filter(pk=import_id).update(
         status=ImportStatus.COMPLETE, rows_applied=applied, finished_at=timezone.now()
     )
-    if applied >= ANALYZE_AFTER_ROWS:
-        refresh_statistics(*GROWN.get(job.kind, ()))
     clear_progress(import_id)
     drop_staged(import_id)
     log.info("import %s complete: %s rows", import_id, applied)
