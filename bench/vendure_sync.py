@@ -49,6 +49,12 @@ def vendure_sync(ctx: Context) -> list[Result]:
     if reason:
         print(f"SKIPPED: vendure_sync - {reason}")
         return []
+    # Only this measurement's worker may run the store's jobs. A `stockledger serve` an earlier
+    # measurement started (export_latency's, with its own worker) would take some of them
+    # with an environment that forbids the store's address: each such run fails, the wave
+    # waits for the next one, and five failures suspend the channel (a full run's p95 was
+    # 156 s, and once a whole wave never arrived). Stop those servers first.
+    ctx.close()
     # The store listens on loopback: allowed explicitly, in this process's settings (read
     # at startup) and in the environment the worker process inherits.
     from django.conf import settings

@@ -353,7 +353,9 @@ STOCKLEDGER_IDEMPOTENCY_STALE_SECONDS = int(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # When each line happened, to the millisecond: a worker's log is read to see what waited.
+    "formatters": {"timed": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timed"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     "loggers": {
         "stockledger": {"level": os.environ.get("LOG_LEVEL", "INFO"), "propagate": True},
