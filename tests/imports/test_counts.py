@@ -267,7 +267,7 @@ def test_a_large_count_import_refreshes_the_catalogues_statistics_before_applyin
 
 @pytest.mark.postgres_only
 def test_a_small_count_import_leaves_the_statistics_to_autovacuum(
-    upload, confirm_and_run, catalog, company, monkeypatch
+    upload, confirm_and_run, catalog, company
 ):
     from django.db import connection
 
