@@ -4,18 +4,20 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from stockledger.core.models import ApiToken
+from stockledger.core.models import ApiToken, AuthStamp
 from stockledger.core.services import token_revoke
 from stockledger.ledger.models import LogEntry
 from stockledger.ledger.services import stock_adjust
 
-# One query for the token with its user and company, then the request's own work.
+# One query for the auth stamp (a token used before is remembered while it holds: core/auth.py),
+# then the request's own work.
 ON_HAND_QUERIES = {
-    "auth": 1,  # token + user + company, one query
+    "auth": 1,  # the auth stamp, one query
     "lookup": 1,  # product and warehouse, one query
 }
-LOG_PAGE_QUERIES = 2  # token+user+company, the page (its rows prove the product is ours)
+LOG_PAGE_QUERIES = 2  # the auth stamp, the page (its rows prove the product is ours)
 TOKENS = ApiToken._meta.db_table
+STAMP = AuthStamp._meta.db_table
 
 
 def _grow_log(company, product, warehouse, rows):
@@ -55,8 +57,9 @@ def test_an_on_hand_change_runs_the_same_queries_with_a_short_or_long_log(
     _grow_log(company, product, warehouse, 300)
     long = _post_queries(api, body)
     assert len(short) == len(long)
-    # The token, its user and company in one query; product and warehouse in one more.
-    assert sum(TOKENS in q for q in long) == ON_HAND_QUERIES["auth"]
+    # The stamp in one query (the token is remembered); product and warehouse in one more.
+    assert sum(STAMP in q for q in long) == ON_HAND_QUERIES["auth"]
+    assert not any(TOKENS in q for q in long)
     lookups = [q for q in long if "catalog_product" in q and "warehouses_warehouse" in q]
     assert len(lookups) == ON_HAND_QUERIES["lookup"]
     assert LogEntry.objects.filter(product=product, note="n").count() == 3
@@ -92,8 +95,8 @@ def test_an_idempotent_post_looks_the_token_up_once(api, busy):
     with CaptureQueriesContext(connection) as captured:
         r = api.post("/stock/on-hand", body, headers={"HTTP_IDEMPOTENCY_KEY": "k-1"})
     assert r.status_code == 201, r.content
-    token_queries = [q for q in captured.captured_queries if TOKENS in q["sql"]]
-    assert len(token_queries) == 1
+    auth_queries = [q for q in captured.captured_queries if STAMP in q["sql"]]
+    assert len(auth_queries) == 1
 
 
 def test_revoking_a_token_refuses_the_very_next_request(api, user, busy):

@@ -69,6 +69,19 @@ class ApiToken(models.Model):
         return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+class AuthStamp(models.Model):
+    """One row (id 1): a number that changes whenever who a token authenticates may change.
+
+    Database triggers (migration 0006) set `version` to a value it never held, in the same
+    transaction as a token's creation or deletion, any change to its hash, owner or
+    revocation, and any update or deletion of a user or a company, whichever process or tool
+    makes it. Token authentication (core/auth.py) keeps what a token resolved to while this
+    number is unchanged.
+    """
+
+    version = models.BigIntegerField()
+
+
 class IdempotencyState(models.TextChoices):
     RUNNING = "running"
     DONE = "done"

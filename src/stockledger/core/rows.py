@@ -56,8 +56,19 @@ def _convert(plan: list[tuple[Any, list[Any]]], values: Sequence[Any]) -> list[A
 
 def model_from_row(model: type[M], values: Sequence[Any]) -> M:
     """An instance with every concrete field, from values in `select_list` order."""
-    names, plan = _converters(model, None)
-    return model.from_db(connection.alias, names, _convert(plan, values))
+    return model_from_converted(model, converted_row(model, values))
+
+
+def converted_row(model: type[Model], values: Sequence[Any]) -> list[Any]:
+    """Values in `select_list` order, converted as the ORM would (to build instances again)."""
+    _, plan = _converters(model, None)
+    return _convert(plan, values)
+
+
+def model_from_converted(model: type[M], values: Sequence[Any]) -> M:
+    """A fresh instance from `converted_row` values."""
+    names, _ = _converters(model, None)
+    return model.from_db(connection.alias, names, list(values))
 
 
 def model_from_row_fields(model: type[M], names: tuple[str, ...], values: Sequence[Any]) -> M:
