@@ -6,14 +6,21 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from stockledger.exports import runner
+from stockledger.exports import runner, tasks
 from stockledger.exports.models import Export
 from stockledger.exports.services import _export_enqueue_in_transaction, export_create
-from stockledger.exports.tasks import WorkerLost, give_back_or_fail, reap_stale_exports, run_export
+from stockledger.exports.tasks import (
+    WorkerLost,
+    give_back_or_fail,
+    looks_stale,
+    reap_stale_exports,
+    run_export,
+)
 
 from .conftest import read_csv, run
 
@@ -245,6 +252,59 @@ def test_listing_exports_settles_a_dead_workers_export(api, company, user, widge
     data = api.get(f"/exports/{other.id}").json()
     assert data["status"] == "failed" and data["attempts"] == 1
     assert export.id != other.id
+
+
+def test_polling_a_live_export_reads_its_row_and_nothing_else(api, company, user, widget):
+    """A client polling every few milliseconds costs one query on the exports (its row and
+    requester together) and no reaping, whether the export waits or runs."""
+    export = export_create(company=company, user=user, product_id=widget.id)
+    api.get(f"/exports/{export.id}")  # the token's first use
+    for status in ("queued", "running"):
+        now = timezone.now()
+        Export.objects.filter(pk=export.pk).update(status=status, heartbeat_at=now)
+        with CaptureQueriesContext(connection) as captured:
+            data = api.get(f"/exports/{export.id}").json()
+        assert data["status"] == status and data["requested_by"] == user.get_username()
+        sql = [q["sql"] for q in captured.captured_queries]
+        assert [q for q in sql if Export._meta.db_table in q] == sql[-1:], sql
+        assert not [q for q in sql if DBTaskResult._meta.db_table in q], sql
+
+
+def test_an_export_looks_stale_from_its_own_row(company, user, widget, settings):
+    settings.STOCKLEDGER_EXPORT_STALE_SECONDS = 30
+    export = export_create(company=company, user=user, product_id=widget.id)
+    now = timezone.now()
+    assert not looks_stale(export, now=now)
+    assert looks_stale(export, now=now + timedelta(seconds=31))  # queued, never picked up
+    export = make_stale(export, seconds=31)
+    assert looks_stale(export)
+    export.heartbeat_at = timezone.now()
+    assert not looks_stale(export)
+    export.status = "complete"
+    assert not looks_stale(export, now=now + timedelta(days=1))
+
+
+def test_a_task_reaps_first_unless_this_process_reaped_lately(
+    company, user, widget, settings, monkeypatch
+):
+    """A worker's maintenance thread reaps every STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS; a
+    task reaps before it runs only when nothing in its process has reaped for that long."""
+    settings.STOCKLEDGER_EXPORT_MAX_ATTEMPTS = 1
+    settings.STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS = 10
+    reap_stale_exports()  # as the maintenance thread does: the next task leaves it be
+    dead = make_stale(export_create(company=company, user=user, product_id=widget.id))
+    assert run(export_create(company=company, user=user, product_id=widget.id)).status == (
+        "complete"
+    )
+    dead.refresh_from_db()
+    assert dead.status == "running"
+
+    monkeypatch.setitem(tasks._last_reap, "at", float("-inf"))  # nothing reaped for long
+    assert run(export_create(company=company, user=user, product_id=widget.id)).status == (
+        "complete"
+    )
+    dead.refresh_from_db()
+    assert dead.status == "failed" and "no heartbeat" in dead.error
 
 
 def test_a_worker_stopped_mid_export_hands_it_back(company, user, widget, monkeypatch, exports_dir):

@@ -185,10 +185,10 @@ def export_run(
     (not queued for this attempt) or "superseded" (the reaper gave the export to a new
     attempt while this one ran; its file is discarded).
     """
-    name = _claim(export_id, attempt)
-    if name is None:
+    export = _claim(export_id, attempt)
+    if export is None:
         return "skipped"
-    export = Export.objects.select_related("company", "product").get(pk=export_id)
+    name = export.file_name
     storage = export_storage()
     heartbeat = Heartbeat(export_id, attempt, settings.STOCKLEDGER_EXPORT_HEARTBEAT_SECONDS)
     throttle = settings.STOCKLEDGER_EXPORT_THROTTLE_SECONDS
@@ -238,15 +238,16 @@ def export_run(
     return _complete(export_id, attempt, name, storage, rows=rows, size=size)
 
 
-def _claim(export_id: int, attempt: int) -> str | None:
+def _claim(export_id: int, attempt: int) -> Export | None:
     """Take the export for this attempt if it is queued for it: running, with a new scratch
-    file name (returned). None (nothing changed) for a duplicate or superseded task."""
-    now = timezone.now()
-    extension = Export.objects.filter(pk=export_id).values_list("format", flat=True).first()
-    if extension is None:
+    file name (`file_name` of the export returned, read with its company and product). None
+    (nothing changed) for a duplicate or superseded task."""
+    export = Export.objects.select_related("company", "product").filter(pk=export_id).first()
+    if export is None:
         log.warning("export %s: no such export; task ignored", export_id)
         return None
-    name = f"export-{export_id}-{attempt}-{secrets.token_hex(8)}.{extension}"
+    now = timezone.now()
+    name = f"export-{export_id}-{attempt}-{secrets.token_hex(8)}.{export.format}"
     claimed = Export.objects.filter(
         pk=export_id, status=ExportStatus.QUEUED, attempts=attempt - 1
     ).update(
@@ -260,7 +261,14 @@ def _claim(export_id: int, attempt: int) -> str | None:
     if not claimed:
         log.info("export %s: attempt %s is not queued; task ignored", export_id, attempt)
         return None
-    return name
+    export.status, export.attempts, export.rows, export.file_name = (
+        ExportStatus.RUNNING,
+        attempt,
+        0,
+        name,
+    )
+    export.started_at = export.heartbeat_at = now
+    return export
 
 
 def _write_scratch(export: Export, storage: ExportStorage, name: str, progress) -> int:
