@@ -3,10 +3,12 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.core.serializers.json import DjangoJSONEncoder
 
-from stockledger.ledger.api import LogEntryOut, entry_out
+from stockledger.ledger.api import LogEntryOut, entry_out, plain_log_entries
 from stockledger.ledger.models import LogEntry
+from stockledger.ledger.selectors import log_entries, log_page
 from stockledger.ledger.services import stock_adjust, stock_set
 
 
@@ -285,3 +287,44 @@ def test_timestamps_of_every_precision_page_as_the_filtered_path_writes_them(
             plain["cursor"] = filtered["cursor"] = a["next_cursor"]
     stamps = {"2026-01-07T08:00:05Z", "2026-01-07T08:00:05.000Z", "2026-01-07T08:00:05.999Z"}
     assert stamps | {"2026-01-07T08:00:05.654Z"} <= seen
+
+
+def _fields(entry: LogEntry) -> dict:
+    return {f.attname: getattr(entry, f.attname) for f in LogEntry._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_plain_entries_are_the_log_pages_rows_field_for_field(
+    company, user, warehouses, product_factory, newest_first
+):
+    """The product page's fixed query gives the LogEntry objects the ORM page gives, every
+    field converted alike (timestamps with microseconds and ties, booleans, notes), and the
+    same next key, page after page."""
+    widget = _product_with_rows(company, user, warehouses, product_factory)
+    product_factory("OTHER-1")  # another product's rows stay out
+    cursor, pages = None, 0
+    while True:
+        plain, plain_next = plain_log_entries(
+            company_id=company.id,
+            product_id=widget.id,
+            limit=3,
+            cursor=cursor,
+            newest_first=newest_first,
+        )
+        orm, orm_next = log_page(
+            log_entries(company=company, product_ids=[widget.id]),
+            limit=3,
+            cursor=cursor,
+            newest_first=newest_first,
+        )
+        assert [_fields(e) for e in plain] == [_fields(e) for e in orm]
+        assert plain_next == orm_next
+        assert all(isinstance(e.went_negative, bool) for e in plain)
+        pages += 1
+        if plain_next is None:
+            break
+        cursor = plain_next
+    assert pages == 4  # 10 rows, 3 a page
+    assert plain_log_entries(
+        company_id=company.id + 1, product_id=widget.id, limit=3, cursor=None
+    ) == ([], None)

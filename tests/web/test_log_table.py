@@ -4,9 +4,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from stockledger.channels.models import SalesChannel
 from stockledger.channels.services import channel_create
+from stockledger.ledger.api import encode_cursor
 from stockledger.ledger.models import DocumentType, EventType
 from stockledger.ledger.services import (
     LogLine,
@@ -15,6 +19,7 @@ from stockledger.ledger.services import (
     stock_set,
     write_transaction,
 )
+from stockledger.warehouses.models import Warehouse
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +215,31 @@ def test_a_kits_log_includes_its_components_rows_by_default(
     assert '<td class="sku" data-label="SKU">MUG</td>' in html
     # Unticking "with components" (the form sends its other fields) shows the kit's own rows.
     assert row_ids(log_html(signed_in, kit, event_type="")) == []
+
+
+def _page_queries(client, product, **params) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        html = log_html(client, product, **params)
+    assert '<tr id="log-' in html
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_page_of_rows_runs_the_same_few_queries_with_a_short_or_long_log(
+    signed_in, company, warehouses, mug, log_of
+):
+    """Session, user, company, product and the page: no warehouse or channel list (the
+    filters' choices are read only when filters are given), whatever the log's length."""
+    for _ in range(3):
+        stock_adjust(company=company, product=mug, warehouse=warehouses[0], change=1)
+    log_html(signed_in, mug)
+    short = _page_queries(signed_in, mug)
+    for i in range(120):
+        stock_adjust(company=company, product=mug, warehouse=warehouses[i % 2], change=1)
+    long = _page_queries(signed_in, mug)
+    newest = log_of(mug)[-1]
+    older = _page_queries(signed_in, mug, cursor=encode_cursor((newest.created_at, newest.id)))
+    assert len(short) == len(long) == len(older) == 5, long
+    tables = " ".join(long + older)
+    assert Warehouse._meta.db_table not in tables and SalesChannel._meta.db_table not in tables
+    filtered = _page_queries(signed_in, mug, warehouse=warehouses[1].id)
+    assert any(Warehouse._meta.db_table in q for q in filtered)  # the choice is checked

@@ -4,6 +4,7 @@ A service refuses with a DomainError naming a field (`field="change"`); `add_dom
 its message next to the form field it belongs to, so every refusal shows inline.
 """
 
+import functools
 from datetime import date, datetime, time, timedelta
 from typing import cast
 
@@ -146,11 +147,12 @@ class LogFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["event_type"]).choices = [("", "All events")] + list(
             EventType.choices
         )
-        cast(forms.ChoiceField, self.fields["warehouse"]).choices = warehouse_choices(
-            company, blank="All warehouses", archived=True
+        # Read once, when the form is validated or drawn: not for every page of the log's rows.
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = functools.cache(
+            functools.partial(warehouse_choices, company, blank="All warehouses", archived=True)
         )
-        cast(forms.ChoiceField, self.fields["channel"]).choices = channel_choices(
-            company, blank="All channels"
+        cast(forms.ChoiceField, self.fields["channel"]).choices = functools.cache(
+            functools.partial(channel_choices, company, blank="All channels")
         )
 
     def clean(self):

@@ -1,7 +1,9 @@
 """Small helpers the templates share: signed numbers, document links, a log row's details."""
 
+import functools
+
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils import timezone
 
 from stockledger.ledger.models import LogEntry
@@ -87,8 +89,19 @@ def document_url(entry: LogEntry) -> str:
     name = DOCUMENT_PAGES.get(entry.document_type)
     if not name or entry.document_id is None:
         return ""
+    pattern = _document_pattern(name, get_script_prefix())
+    return pattern.replace(_ID_MARK, str(int(entry.document_id))) if pattern else ""
+
+
+_ID_MARK = "9876543210123"
+
+
+@functools.cache
+def _document_pattern(name: str, prefix: str) -> str:
+    """The page's URL with a marker for the id: reversed once per page, not once per log row
+    (a log page links up to 50 documents). `prefix` is part of the key: the URLs depend on it."""
     try:
-        return reverse(name, args=[entry.document_id])
+        return reverse(name, args=[int(_ID_MARK)])
     except NoReverseMatch:
         return ""
 
@@ -133,6 +146,15 @@ def log_details(entry: LogEntry) -> list[tuple[str, str]]:
     if entry.went_negative:
         add("warning", "physical on hand went below zero")
     return pairs
+
+
+@register.simple_tag
+def log_rows(entries, show_sku=False):
+    """The log table's rows for `entries` (web/log_rows.py: written in Python, not a template
+    include per row)."""
+    from ..log_rows import log_rows_html
+
+    return log_rows_html(entries, show_sku=bool(show_sku))
 
 
 @register.simple_tag

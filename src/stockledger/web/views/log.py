@@ -8,7 +8,7 @@ from django.shortcuts import render
 from stockledger.catalog.models import Product, ProductKind
 from stockledger.core.db_routing import reads_from_replica
 from stockledger.core.errors import InvalidInput
-from stockledger.ledger.api import decode_cursor, encode_cursor
+from stockledger.ledger.api import decode_cursor, encode_cursor, plain_log_entries
 from stockledger.ledger.selectors import log_entries, log_page
 from stockledger.warehouses.models import Warehouse
 
@@ -51,13 +51,17 @@ def log_context(request: CompanyRequest, product: Product) -> dict:
         if with_components:
             product_ids += list(product.kit_components.values_list("component_id", flat=True))
         try:
-            qs = log_entries(company=request.company, product_ids=product_ids, **filters)
-            rows, next_key = log_page(
-                qs,
-                limit=LOG_PAGE_SIZE,
-                cursor=decode_cursor(request.GET.get("cursor")),
-                newest_first=True,
-            )
+            cursor = decode_cursor(request.GET.get("cursor"))
+            if filters or len(product_ids) > 1:
+                qs = log_entries(company=request.company, product_ids=product_ids, **filters)
+                rows, next_key = log_page(qs, limit=LOG_PAGE_SIZE, cursor=cursor, newest_first=True)
+            else:  # the page as a product opens and pages on: one fixed query
+                rows, next_key = plain_log_entries(
+                    company_id=request.company.id,
+                    product_id=product.id,
+                    limit=LOG_PAGE_SIZE,
+                    cursor=cursor,
+                )
             next_cursor = encode_cursor(next_key)
         except InvalidInput as exc:
             error = exc.message
