@@ -211,6 +211,7 @@ MEASUREMENT_ORDER = (
     "api_adjustments",
     "api_orders",
     "api_log_page",
+    "web_log_page",
     "http_adjustments",
     "http_orders",
     "export_latency",

@@ -26,6 +26,7 @@ MEASUREMENTS = {
     "api_adjustments": (api_paths.api_adjustments, BOTH),
     "api_orders": (api_paths.api_orders, BOTH),
     "api_log_page": (api_paths.api_log_page, BOTH),
+    "web_log_page": (api_paths.web_log_page, BOTH),
     "http_adjustments": (serve_paths.http_adjustments, BOTH),
     "http_orders": (serve_paths.http_orders, BOTH),
     "export_latency": (serve_paths.export_latency, BOTH),

@@ -63,6 +63,8 @@ def test_a_tiny_bench_run_writes_one_entry_per_measurement(tmp_path):
     names = {e["name"] for e in entries}
     expected = {"single_stock_changes", "csv_export", "kit_export", "log_page", "export_memory"}
     expected |= {"http_adjustments", "http_orders", "export_latency_200"}
+    expected |= {"api_log_page", "web_log_page"}  # on 2,000 rows; and on the big product:
+    assert {n.split("_log_page_")[0] for n in names if "_log_page_" in n} == {"api", "web"}
     if engine == "postgresql":
         expected.add("concurrent_writers")
     assert expected <= names
