@@ -97,7 +97,8 @@ STOCKLEDGER_PAGE_MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     # A NUL in a query or form value is a 400 (PostgreSQL cannot hold one).
     "stockledger.core.text_input.PageTextGuardMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's AuthenticationMiddleware, with the user read with the session (core/sessions.py).
+    "stockledger.core.sessions.SessionAuthenticationMiddleware",
     # The role check (core/permissions.py) and the company's time zone.
     "stockledger.core.page_access.PagePermissionMiddleware",
     "stockledger.core.page_access.CompanyTimeZoneMiddleware",
@@ -109,6 +110,9 @@ STOCKLEDGER_PAGE_MIDDLEWARE = [
 ROOT_URLCONF = "stockledger.urls"
 WSGI_APPLICATION = "stockledger.wsgi.application"
 AUTH_USER_MODEL = "core.User"
+# Database sessions whose rows name their user: a page reads session, user and company in one
+# query (core/sessions.py).
+SESSION_ENGINE = "stockledger.core.sessions"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

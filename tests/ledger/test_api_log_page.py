@@ -297,9 +297,9 @@ def _fields(entry: LogEntry) -> dict:
 def test_plain_entries_are_the_log_pages_rows_field_for_field(
     company, user, warehouses, product_factory, newest_first
 ):
-    """The product page's fixed query gives the LogEntry objects the ORM page gives, every
-    field converted alike (timestamps with microseconds and ties, booleans, notes), and the
-    same next key, page after page."""
+    """The product page's fixed query gives rows with the fields of the LogEntry objects the
+    ORM page gives, every field converted alike (timestamps with microseconds and ties,
+    booleans, notes), and the same next key, page after page."""
     widget = _product_with_rows(company, user, warehouses, product_factory)
     product_factory("OTHER-1")  # another product's rows stay out
     cursor, pages = None, 0
@@ -320,6 +320,7 @@ def test_plain_entries_are_the_log_pages_rows_field_for_field(
         assert [_fields(e) for e in plain] == [_fields(e) for e in orm]
         assert plain_next == orm_next
         assert all(isinstance(e.went_negative, bool) for e in plain)
+        assert [e.pk for e in plain] == [e.pk for e in orm]
         pages += 1
         if plain_next is None:
             break

@@ -33,7 +33,7 @@ Handler = Callable[[HttpRequest], HttpResponse]
 REQUIRED_IN_ORDER = (
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "stockledger.core.sessions.SessionAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
 )

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, cast
 
 import orjson
-from django.db import connection, connections
+from django.db import connection, connections, models
 from django.db import router as db_router
 from django.db.models import QuerySet
 from django.http import HttpResponse
@@ -22,7 +22,7 @@ from stockledger.core.limits import QUANTITY_MAX
 from stockledger.core.models import Company
 from stockledger.core.pagination import Page, PageQuery, keyset_page, page_of
 from stockledger.core.requests import CompanyRequest
-from stockledger.core.rows import field_count, model_from_row, select_list
+from stockledger.core.rows import field_count, model_from_row, plain_rows, select_list
 from stockledger.core.schemas import Timestamp
 from stockledger.core.tenancy import get_for_company
 from stockledger.warehouses.models import Warehouse
@@ -494,11 +494,17 @@ def _sqlite_json_datetime(text: str) -> str:
 def _plain_entries_sql(vendor: str, newest_first: bool, keyed: bool) -> str:
     """`_plain_page_sql`'s page with every column of the log, for LogEntry objects."""
     where, order = _plain_page_where(newest_first, keyed)
-    columns = ", ".join(select_list(LogEntry, connection.ops.quote_name(LogEntry._meta.db_table)))
-    return (
-        f"SELECT {columns} FROM {connection.ops.quote_name(LogEntry._meta.db_table)} "
-        f"WHERE {where} ORDER BY {order} LIMIT "
-    )
+    table = connection.ops.quote_name(LogEntry._meta.db_table)
+    columns = select_list(LogEntry, table)
+    if vendor == "sqlite":
+        # Timestamps as their text: the driver would parse each into a naive datetime by a
+        # Python call and Django's converter then make it aware; reading the text, the
+        # converter parses it once (C's fromisoformat). A third of the rows' reading time.
+        columns = [
+            f"CAST({column} AS TEXT)" if isinstance(field, models.DateTimeField) else column
+            for column, field in zip(columns, LogEntry._meta.concrete_fields, strict=True)
+        ]
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {where} ORDER BY {order} LIMIT "
 
 
 def plain_log_entries(
@@ -509,18 +515,19 @@ def plain_log_entries(
     cursor: tuple[datetime, int] | None,
     newest_first: bool = True,
     using: str | None = None,
-) -> tuple[list[LogEntry], tuple[datetime, int] | None]:
-    """One unfiltered page of a product's log as LogEntry objects, and the next key: the rows
-    and order of `log_page` over `log_entries`, read by one fixed query (compiled once; on
-    PostgreSQL prepared) instead of an ORM query built per request. The product page's log
-    table reads its pages here (issue 15)."""
+) -> tuple[list[Any], tuple[datetime, int] | None]:
+    """One unfiltered page of a product's log, and the next key: the rows and order of
+    `log_page` over `log_entries`, read by one fixed query (compiled once; on PostgreSQL
+    prepared) instead of an ORM query built per request, as named tuples with LogEntry's
+    field names and values (`core.rows.plain_rows`), not model instances. The product page's
+    log table reads its pages here (issue 15)."""
     db = connections[using or db_router.db_for_read(LogEntry)]
     sql = _plain_entries_sql(db.vendor, newest_first, cursor is not None) + str(int(limit) + 1)
     params = _plain_page_params(db, company_id, product_id, cursor)
     with prepared(db), db.cursor() as c:
         c.execute(sql, params)
         rows = c.fetchall()
-    entries = [model_from_row(LogEntry, row, using=db.alias) for row in rows[:limit]]
+    entries = plain_rows(LogEntry, rows[:limit])
     if len(rows) > limit:
         return entries, (entries[-1].created_at, entries[-1].pk)
     return entries, None

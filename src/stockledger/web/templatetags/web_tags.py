@@ -4,7 +4,6 @@ import functools
 
 from django import template
 from django.urls import NoReverseMatch, get_script_prefix, reverse
-from django.utils import timezone
 
 from stockledger.ledger.models import LogEntry
 
@@ -85,11 +84,13 @@ def tab_of(request) -> str:
 
 
 @register.simple_tag
-def document_url(entry: LogEntry) -> str:
+def document_url(entry: LogEntry, script_prefix: str | None = None) -> str:
+    """The page of the row's document ("" if it has none). `script_prefix`: the request's,
+    when the caller has it at hand."""
     name = DOCUMENT_PAGES.get(entry.document_type)
     if not name or entry.document_id is None:
         return ""
-    pattern = _document_pattern(name, get_script_prefix())
+    pattern = _document_pattern(name, script_prefix or get_script_prefix())
     return pattern.replace(_ID_MARK, str(int(entry.document_id))) if pattern else ""
 
 
@@ -104,48 +105,6 @@ def _document_pattern(name: str, prefix: str) -> str:
         return reverse(name, args=[int(_ID_MARK)])
     except NoReverseMatch:
         return ""
-
-
-def _when(value) -> str:
-    # In the company's time zone (activated per request), named.
-    if not value:
-        return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
-    return f"{local:%Y-%m-%d %H:%M:%S} {timezone.get_current_timezone_name()}"
-
-
-@register.simple_tag
-def log_details(entry: LogEntry) -> list[tuple[str, str]]:
-    """The row's event-specific columns that have a value, labelled, in the CSV's order."""
-    pairs: list[tuple[str, str]] = []
-
-    def add(label: str, value) -> None:
-        if value not in (None, ""):
-            pairs.append((label, str(value)))
-
-    add("imported", _when(entry.imported_at))
-    if entry.sending_warehouse_name or entry.receiving_warehouse_name:
-        add("from", entry.sending_warehouse_name)
-        add("to", entry.receiving_warehouse_name)
-    add("transfer notes", entry.transfer_notes)
-    add("line notes", entry.line_notes)
-    add("expected", entry.expected_quantity)
-    add("received", entry.received_quantity)
-    add("restocked", entry.restocked_quantity)
-    add("locations", entry.warehouse_locations)
-    add("kit", entry.kit_sku)
-    if entry.channel_last_written is not None:
-        add("last written", entry.channel_last_written)
-    if entry.channel_differs is not None:
-        add("channel differs", "yes" if entry.channel_differs else "no")
-    add("explanation", entry.explanation)
-    add("delivery", entry.delivery_status)
-    if entry.reason:
-        add("reason", entry.get_reason_display())
-    add("note", entry.note)
-    if entry.went_negative:
-        add("warning", "physical on hand went below zero")
-    return pairs
 
 
 @register.simple_tag

@@ -1,9 +1,12 @@
 """A product's Inventory Log table (filters, keyset pages) and its chart over time."""
 
+from functools import partial
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 
 from stockledger.catalog.models import Product, ProductKind
 from stockledger.core.db_routing import reads_from_replica
@@ -31,21 +34,21 @@ def log_context(request: CompanyRequest, product: Product) -> dict:
     is_kit = product.kind == ProductKind.KIT
     params = {k: v for k, v in request.GET.items() if k in FILTER_PARAMS}
     # A kit's own rows are few (its order lines); by default its components' rows come too.
-    form = LogFilterForm(
-        request.GET if params else None,
-        company=request.company,
-        initial={"components": is_kit},
-    )
+    new_form = partial(LogFilterForm, company=request.company, initial={"components": is_kit})
+    # Without filters the form is only shown, so it is built only if the page shows it (the
+    # next rows of the log do not; issue 15).
+    form = new_form(request.GET) if params else SimpleLazyObject(new_form)
+    bound = bool(params)
     product_ids = [product.id]
     filters: dict = {}
     rows: list = []
     next_cursor = None
     error = None
-    if form.is_bound and not form.is_valid():
+    if bound and not form.is_valid():
         error = "Fix the filters to see the log."
     else:
         with_components = is_kit
-        if form.is_bound:
+        if bound:
             filters = form.selector_filters()
             with_components = is_kit and bool(form.cleaned_data.get("components"))
         if with_components:
@@ -72,6 +75,7 @@ def log_context(request: CompanyRequest, product: Product) -> dict:
         "log_next_cursor": next_cursor,
         "log_filter_query": _filter_query(request.GET),
         "log_error": error,
+        "log_filtered": bound,
         "log_show_sku": len(product_ids) > 1,
         "log_is_continuation": bool(request.GET.get("cursor")),
     }
@@ -84,7 +88,8 @@ def product_log(request: CompanyRequest, product_id: int) -> HttpResponse:
     product = company_object_or_404(Product, request, product_id)
     context = log_context(request, product)
     if request.GET.get("cursor") and is_htmx(request):
-        return render(request, "web/log/_rows.html", context)
+        # Rows only: nothing in them needs the request's context processors.
+        return HttpResponse(render_to_string("web/log/_rows.html", context))
     return render(request, "web/log/_table.html", context)
 
 
