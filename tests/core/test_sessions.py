@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.models import Session as DjangoSession
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from stockledger.core.models import Session
+from stockledger.core.models import Session, User
 from stockledger.core.sessions import SessionStore, get_user
 
 pytestmark = pytest.mark.django_db
@@ -61,46 +62,61 @@ def test_the_session_user_and_company_come_from_one_query(user, company):
     assert found == user and len(queries) == 1
 
 
-@pytest.mark.parametrize(
-    "change",
-    ["nothing", "password", "deactivated", "deleted", "expired", "column_names_another_user"],
-)
-def test_who_is_signed_in_is_what_djangos_get_user_says(user, company_factory, change):
+EXPECTED = {
+    "nothing": "signed in",
+    "password": "flushed",  # the session's hash no longer matches
+    "hash_missing": "flushed",
+    "deactivated": "anonymous",
+    "user_row_gone": "anonymous",  # the session row stays, its user is not there
+    "deleted": "gone",  # deleting the user deletes their sessions
+    "expired": "anonymous",
+    "column_names_another_user": "signed in",  # the session's data decides
+    "backend_not_configured": "anonymous",
+}
+
+
+@pytest.mark.parametrize("change", list(EXPECTED))
+def test_who_is_signed_in_is_what_djangos_get_user_says(company, company_factory, change):
     """After each change, a copy of the session gives the same answer through Django's own
     `get_user` and through ours (also whether the session was flushed)."""
-    key = _signed_in(user).cookies["sessionid"].value
+    user = User.objects.create_user(username="sessions-user", password="pw-123456", company=company)
+    key = _session_key(_signed_in(user))
     _, other, _ = company_factory("Other Co")
+    backends = settings.AUTHENTICATION_BACKENDS
     if change == "password":
         user.set_password("another-pw-987")
         user.save()
+    elif change == "hash_missing":
+        session = SessionStore(key)
+        del session[auth.HASH_SESSION_KEY]
+        session.save()
     elif change == "deactivated":
         user.is_active = False
         user.save()
+    elif change == "user_row_gone":  # (as a raw delete would leave it: no constraint)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {User._meta.db_table} WHERE id = %s", [user.id])
     elif change == "deleted":
         user.delete()
     elif change == "expired":
         Session.objects.filter(pk=key).update(expire_date=timezone.now() - timedelta(seconds=1))
     elif change == "column_names_another_user":
         Session.objects.filter(pk=key).update(user=other)
-    row = Session.objects.filter(pk=key).values_list("session_data", "expire_date", "user_id")
-    saved = list(row)
-    theirs = _who(auth.get_user, key)
-    Session.objects.filter(pk=key).delete()  # put the session back as it was
-    for data, expires, user_id in saved:
-        Session.objects.create(
-            session_key=key, session_data=data, expire_date=expires, user_id=user_id
-        )
-    ours = _who(get_user, key)
+    elif change == "backend_not_configured":
+        backends = [b for b in backends if b != "django.contrib.auth.backends.ModelBackend"]
+    saved = list(Session.objects.filter(pk=key).values())
+    with override_settings(AUTHENTICATION_BACKENDS=backends):
+        theirs = _who(auth.get_user, key)
+        Session.objects.filter(pk=key).delete()  # put the session back as it was
+        Session.objects.bulk_create([Session(**row) for row in saved])
+        ours = _who(get_user, key)
     assert ours == theirs
-    expected = {
-        "nothing": (user.id, True),
-        "password": (None, False),  # the session's hash no longer matches: flushed
-        "deactivated": (None, True),
-        "deleted": (None, False),
-        "expired": (None, True),
-        "column_names_another_user": (user.id, True),  # the session's data decides
-    }
-    assert ours == expected[change]
+    outcome = {
+        (user.id, True): "signed in",
+        (None, False): "flushed" if saved else "gone",
+        (None, True): "anonymous",
+    }[ours]
+    assert outcome == EXPECTED[change]
 
 
 def test_a_session_signed_with_a_retired_secret_still_signs_in_under_a_new_key(user, settings):
@@ -114,11 +130,13 @@ def test_a_session_signed_with_a_retired_secret_still_signs_in_under_a_new_key(u
         assert get_user(request) == user
         request.session.save()
         assert request.session.session_key != key  # cycled, as Django does
+        assert request.session[auth.HASH_SESSION_KEY] == user.get_session_auth_hash()
         assert Session.objects.get(pk=request.session.session_key).user_id == user.id
 
 
-def test_the_migration_keeps_browsers_signed_in(user):
-    """Sessions in Django's own table when the migration runs are copied with their user."""
+def test_the_migration_moves_sessions_and_back(user):
+    """Sessions in Django's own table when the migration runs move with their user (the
+    expired ones are dropped), and move back when it is reversed."""
     key = _session_key(_signed_in(user))
     data = Session.objects.get(pk=key).session_data
     Session.objects.all().delete()
@@ -135,9 +153,17 @@ def test_the_migration_keeps_browsers_signed_in(user):
     class Editor:
         connection = connection
 
-    migration.copy_sessions(apps, Editor())
-    copied = dict(Session.objects.values_list("session_key", "user_id"))
-    assert copied == {key: user.id, "y" * 32: None}  # the expired one is not copied
+    migration.move_sessions(apps, Editor())
+    assert dict(Session.objects.values_list("session_key", "user_id")) == {
+        key: user.id,
+        "y" * 32: None,
+    }
+    assert not DjangoSession.objects.exists()
     client = Client()
     client.cookies["sessionid"] = key
     assert client.get(reverse("web:product_list")).status_code == 200
+
+    migration.move_sessions_back(apps, Editor())
+    assert not Session.objects.exists()
+    assert set(DjangoSession.objects.values_list("session_key", flat=True)) == {key, "y" * 32}
+    assert DjangoSession.objects.get(pk=key).get_decoded()[auth.SESSION_KEY] == str(user.id)

@@ -289,3 +289,53 @@ def test_rows_from_the_fixed_query_read_as_rows_from_the_orm(
             rows = log_rows_html(plain, show_sku=show_sku)
             assert rows == log_rows_html(orm, show_sku=show_sku)
             assert rows in html or show_sku
+
+
+def test_every_text_a_row_shows_is_escaped(signed_in, company, warehouses, product_factory):
+    """Each text column of a row (the ones escaped once a page as well as the others) comes
+    out escaped, from the fixed query's rows and from LogEntry objects alike."""
+    names = [
+        "warehouse_name",
+        "user_name",
+        "cart_name",
+        "cart_type",
+        "order_step",
+        "event_id",
+        "sku",
+        "note",
+        "kit_sku",
+    ]
+    # Short enough for every column (order_step holds 12 characters).
+    texts = {name: f'<i id="{n}">' for n, name in enumerate(names)}
+    marks = {name: f"&lt;i id=&quot;{n}&quot;&gt;" for n, name in enumerate(names)}
+    mug = product_factory(texts.pop("sku"))  # (the row takes its product's SKU)
+
+    @write_transaction
+    def hostile():
+        ledger_record(
+            company=company,
+            event_type=EventType.ON_HAND,
+            lines=[
+                LogLine(
+                    product=mug,
+                    warehouse=warehouses[0],
+                    physical_change=1,
+                    quantity=1,
+                    fields=texts,
+                )
+            ],
+        )
+
+    hostile()
+    plain, _ = plain_log_entries(company_id=company.id, product_id=mug.id, limit=50, cursor=None)
+    orm, _ = log_page(
+        log_entries(company=company, product_ids=[mug.id]), limit=50, cursor=None, newest_first=True
+    )
+    every = [*texts, "sku"]
+    for html, columns in (
+        (log_html(signed_in, mug), list(texts)),  # a product's own log shows no SKU column
+        (log_rows_html(plain, show_sku=True), every),
+        (log_rows_html(orm, show_sku=True), every),
+    ):
+        assert "<i " not in html
+        assert [name for name in every if marks[name] in html] == columns

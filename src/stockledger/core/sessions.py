@@ -69,6 +69,11 @@ class SessionStore(DatabaseSessionStore):
         session.user_id = session_user_id(data)
         return session
 
+    async def acreate_model_instance(self, data: dict[str, Any]) -> Session:
+        session = cast(Session, await super().acreate_model_instance(data))
+        session.user_id = session_user_id(data)
+        return session
+
     def _get_session_from_db(self) -> Session | None:
         self.loaded_user = None
         key = self.session_key

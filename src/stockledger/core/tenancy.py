@@ -28,7 +28,7 @@ def get_for_company(
     Without `related`, and when the model's default manager filters nothing, one fixed query
     built once per model instead of an ORM query built per call (a page's own object, read on
     every request; issue 15)."""
-    if not related and type(model._default_manager).get_queryset is BaseManager.get_queryset:
+    if not related and _plainly_by_id(model):
         found = _by_id(model, company.pk, pk)
         if found is None:
             raise NotFound(f"{label or model._meta.verbose_name} {pk} not found")
@@ -44,6 +44,18 @@ def get_for_company(
 
 
 _ID_RANGE = range(-(2**63), 2**63)  # what a 64-bit id column can hold
+
+
+@cache
+def _plainly_by_id(model: type[models.Model]) -> bool:
+    """Whether the fixed query finds what the ORM would: an integer primary key, and a default
+    manager and queryset that filter nothing."""
+    manager = model._default_manager
+    return (
+        isinstance(model._meta.pk, models.IntegerField)
+        and type(manager).get_queryset is BaseManager.get_queryset
+        and getattr(manager, "_queryset_class", None) is models.QuerySet
+    )
 
 
 def _by_id(model: type[M], company_id: Any, pk: object) -> M | None:
