@@ -167,3 +167,17 @@ def test_the_migration_moves_sessions_and_back(user):
     assert not Session.objects.exists()
     assert set(DjangoSession.objects.values_list("session_key", flat=True)) == {key, "y" * 32}
     assert DjangoSession.objects.get(pk=key).get_decoded()[auth.SESSION_KEY] == str(user.id)
+
+
+def test_expired_sessions_are_cleared_at_most_hourly(user, monkeypatch):
+    from stockledger.core import sessions
+
+    live = _session_key(_signed_in(user))
+    expired = _session_key(_signed_in(user))
+    Session.objects.filter(pk=expired).update(expire_date=timezone.now() - timedelta(seconds=1))
+    monkeypatch.setattr(sessions, "_last_clear", {"at": float("-inf")})
+    assert sessions.clear_expired_sessions_now_and_then() == 1
+    assert list(Session.objects.values_list("pk", flat=True)) == [live]
+    Session.objects.filter(pk=live).update(expire_date=timezone.now() - timedelta(seconds=1))
+    assert sessions.clear_expired_sessions_now_and_then() == 0  # not again within the hour
+    assert Session.objects.filter(pk=live).exists()

@@ -16,6 +16,9 @@ out, a password change or a deactivation holds from the next request.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from functools import cache, partial
 from typing import Any, cast
 
@@ -40,7 +43,10 @@ from .rows import (
     select_list,
 )
 
+log = logging.getLogger(__name__)
+
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+CLEAR_EVERY_SECONDS = 3600.0
 _SESSION_FIELDS = ("session_key", "session_data", "expire_date", "user_id")
 
 
@@ -158,3 +164,21 @@ class SessionAuthenticationMiddleware(AuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)  # its checks, and `request.auser`
         request.user = SimpleLazyObject(partial(get_user, request))  # type: ignore[assignment]
+
+
+_last_clear = {"at": float("-inf")}
+_clear_lock = threading.Lock()
+
+
+def clear_expired_sessions_now_and_then() -> int:
+    """Delete the expired sessions (what `manage.py clearsessions` does) if this process has
+    not in the last hour: the worker's housekeeping calls it, so the table does not grow
+    with every sign-in forever. Returns how many rows went."""
+    with _clear_lock:
+        if time.monotonic() - _last_clear["at"] < CLEAR_EVERY_SECONDS:
+            return 0
+        _last_clear["at"] = time.monotonic()
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    if deleted:
+        log.info("cleared %d expired sessions", deleted)
+    return deleted

@@ -1,6 +1,7 @@
 """A worker's export housekeeping: a thread beside the task loop that reaps stale exports
 (tasks.reap_stale_exports) every STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS (10 s) and cleans up
-old files hourly (cleanup.cleanup_exports)."""
+old files hourly (cleanup.cleanup_exports); hourly too, the log's partitions ahead and the
+expired sign-in sessions."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ log = logging.getLogger(__name__)
 
 
 def maintenance_loop(stop: threading.Event) -> None:
-    """A worker's housekeeping: reap now and every few seconds, clean up hourly, and create
-    the log's monthly partitions ahead (hourly; PostgreSQL)."""
+    """A worker's housekeeping: reap now and every few seconds, clean up hourly, create the
+    log's monthly partitions ahead (hourly; PostgreSQL) and delete expired sessions (hourly)."""
+    from stockledger.core.sessions import clear_expired_sessions_now_and_then
     from stockledger.ledger.partitions import log_partitions_now_and_then
 
     interval = settings.STOCKLEDGER_EXPORT_MAINTENANCE_SECONDS
@@ -29,6 +31,7 @@ def maintenance_loop(stop: threading.Event) -> None:
                 reap_stale_exports()
                 cleanup_exports_now_and_then()
                 log_partitions_now_and_then()
+                clear_expired_sessions_now_and_then()
             except Exception:
                 log.exception("export maintenance failed; trying again in %s s", interval)
             if stop.wait(interval):
