@@ -48,6 +48,7 @@ def test_the_session_row_names_its_user_from_sign_in_to_sign_out(user):
     assert client.post(reverse("web:login"), {"username": user.username, "password": "pw-123456"})
     row = Session.objects.get(session_key=_session_key(client))
     assert row.user_id == user.id
+    assert row.get_decoded()[auth.SESSION_KEY] == str(user.id)
     client.post(reverse("web:logout"))
     assert not Session.objects.filter(pk=row.pk).exists()
 

@@ -2,7 +2,9 @@
 
 import hashlib
 import secrets
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
@@ -88,9 +90,7 @@ class Session(AbstractBaseSession):
 
     @classmethod
     def get_session_store_class(cls):  # type: ignore[no-untyped-def]
-        from .sessions import SessionStore
-
-        return SessionStore
+        return import_module(settings.SESSION_ENGINE).SessionStore  # core/sessions.py
 
 
 class AuthStamp(models.Model):
